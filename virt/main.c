@@ -21,13 +21,27 @@ DEFINE_MUTEX(khv_lock);
 const struct khv_vendor_ops *khv_vendor;
 
 /*
- * KVM_CHECK_EXTENSION. A capability is reported here only once the code
- * behind it fully works (Documentation/api.md lists each one); everything
- * else is 0, which is what clients expect for "not supported".
+ * KVM_CHECK_EXTENSION, on /dev/khv (vm == NULL) and on a VM fd. A capability
+ * is reported here only once the code behind it fully works
+ * (Documentation/api.md lists each one); everything else is 0, which is what
+ * clients expect for "not supported".
  */
-long khv_check_extension(long cap)
+long khv_check_extension(struct khv_vm *vm, long cap)
 {
 	switch (cap) {
+	case KVM_CAP_USER_MEMORY:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS:
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+		return 1;
+	case KVM_CAP_NR_VCPUS:
+		return min_t(long, num_online_cpus(), KHV_MAX_VCPUS);
+	case KVM_CAP_MAX_VCPUS:
+		return KHV_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return KHV_MAX_VCPU_IDS;
+	case KVM_CAP_NR_MEMSLOTS:
+		return KHV_USER_MEM_SLOTS;
 	default:
 		return 0;
 	}
@@ -41,13 +55,14 @@ static long khv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		if (arg)
 			return -EINVAL;
 		return KHV_API_VERSION;
+	case KVM_CREATE_VM:
+		return khv_create_vm(arg);
 	case KVM_CHECK_EXTENSION:
-		return khv_check_extension(arg);
+		return khv_check_extension(NULL, arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		if (arg)
 			return -EINVAL;
-		/* struct kvm_run, then the PIO data page. */
-		return 2 * PAGE_SIZE;
+		return KHV_VCPU_MMAP_PAGES * PAGE_SIZE;
 	default:
 		return -EINVAL;
 	}
@@ -78,8 +93,10 @@ int khv_register_vendor(const struct khv_vendor_ops *ops)
 {
 	int r;
 
-	if (WARN_ON_ONCE(!ops || !ops->name || !ops->hardware_enable ||
-			 !ops->hardware_disable))
+	if (WARN_ON_ONCE(!ops || !ops->name || !ops->owner ||
+			 !ops->hardware_enable || !ops->hardware_disable ||
+			 (ops->vm_size && ops->vm_size < sizeof(struct khv_vm)) ||
+			 (ops->vcpu_size && ops->vcpu_size < sizeof(struct khv_vcpu))))
 		return -EINVAL;
 
 	mutex_lock(&khv_lock);
@@ -123,11 +140,12 @@ EXPORT_SYMBOL_GPL(khv_unregister_vendor);
 
 static int __init khv_init(void)
 {
-	return 0;
+	return khv_hw_init();
 }
 
 static void __exit khv_exit(void)
 {
+	khv_hw_exit();
 }
 
 module_init(khv_init);

@@ -16,6 +16,8 @@
 #include <linux/types.h>
 
 struct module;
+struct khv_vm;
+struct khv_vcpu;
 
 struct khv_vendor_ops {
 	/* "svm" or "vmx": used in messages only. */
@@ -28,12 +30,26 @@ struct khv_vendor_ops {
 	 * with preemption disabled, on every online CPU while at least one VM
 	 * exists, and on CPUs coming online meanwhile. hardware_enable returns
 	 * -EBUSY when another hypervisor already owns the CPU's virtualization
-	 * (EFER.SVME / CR4.VMXE already set). hardware_disable must restore
-	 * exactly the state found by hardware_enable and be idempotent (it is
-	 * also called on reboot).
+	 * (EFER.SVME / CR4.VMXE already set). hardware_disable restores
+	 * exactly the state found by hardware_enable, and does nothing on a
+	 * CPU where hardware_enable did not succeed (it is also called on
+	 * reboot).
 	 */
 	int (*hardware_enable)(void);
 	void (*hardware_disable)(void);
+
+	/*
+	 * The backend's VM and vCPU structures embed struct khv_vm and struct
+	 * khv_vcpu as their first member; the core allocates vm_size and
+	 * vcpu_size bytes, zeroed, and calls the constructors after filling
+	 * in its own part. Destructors are called once, before the core frees.
+	 */
+	size_t vm_size;
+	size_t vcpu_size;
+	int (*vm_init)(struct khv_vm *vm);
+	void (*vm_destroy)(struct khv_vm *vm);
+	int (*vcpu_create)(struct khv_vcpu *vcpu);
+	void (*vcpu_free)(struct khv_vcpu *vcpu);
 };
 
 int khv_register_vendor(const struct khv_vendor_ops *ops);

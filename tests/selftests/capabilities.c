@@ -11,9 +11,16 @@
 
 struct cap { long cap; long value; };
 
-/* What khv advertises; value -1 means "any non-zero". Empty for now. */
+/* What khv advertises; value -1 means "any non-zero". */
 static const struct cap khv_caps[] = {
-	{ -1, 0 },
+	{ KVM_CAP_USER_MEMORY, 1 },
+	{ KVM_CAP_DESTROY_MEMORY_REGION_WORKS, 1 },
+	{ KVM_CAP_JOIN_MEMORY_REGIONS_WORKS, 1 },
+	{ KVM_CAP_CHECK_EXTENSION_VM, 1 },
+	{ KVM_CAP_NR_VCPUS, -1 },
+	{ KVM_CAP_MAX_VCPUS, 1024 },
+	{ KVM_CAP_MAX_VCPU_ID, 4096 },
+	{ KVM_CAP_NR_MEMSLOTS, 32764 },
 };
 
 #define CAP_SCAN_MAX	512

@@ -10,6 +10,9 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/mm.h>
 #include <linux/percpu.h>
 #include <asm/cpufeature.h>
 #include <asm/msr.h>
@@ -43,13 +46,66 @@ static int khv_svm_probe(void)
 	return 0;
 }
 
+/*
+ * Per CPU: the host save area VMRUN uses, allocated at module load for every
+ * possible CPU, and the VM_HSAVE_PA value found when SVM was switched on.
+ */
+static DEFINE_PER_CPU(struct page *, khv_svm_hsave);
+static DEFINE_PER_CPU(u64, khv_svm_prev_hsave_pa);
+
+/* hardware_enable: see struct khv_vendor_ops; interrupts are off. */
 static int khv_svm_hardware_enable(void)
 {
-	return -EOPNOTSUPP;
+	struct page *hsave = __this_cpu_read(khv_svm_hsave);
+	u64 efer, prev;
+
+	rdmsrl(MSR_EFER, efer);
+	if (efer & EFER_SVME)
+		return -EBUSY;
+	if (WARN_ON_ONCE(!hsave))
+		return -ENOMEM;
+	rdmsrl(MSR_VM_HSAVE_PA, prev);
+	__this_cpu_write(khv_svm_prev_hsave_pa, prev);
+	wrmsrl(MSR_EFER, efer | EFER_SVME);
+	wrmsrl(MSR_VM_HSAVE_PA, page_to_phys(hsave));
+	return 0;
 }
 
 static void khv_svm_hardware_disable(void)
 {
+	u64 efer;
+
+	wrmsrl(MSR_VM_HSAVE_PA, __this_cpu_read(khv_svm_prev_hsave_pa));
+	rdmsrl(MSR_EFER, efer);
+	wrmsrl(MSR_EFER, efer & ~EFER_SVME);
+}
+
+static void khv_svm_free_percpu(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		if (per_cpu(khv_svm_hsave, cpu))
+			__free_page(per_cpu(khv_svm_hsave, cpu));
+		per_cpu(khv_svm_hsave, cpu) = NULL;
+	}
+}
+
+static int khv_svm_alloc_percpu(void)
+{
+	struct page *page;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		page = alloc_pages_node(cpu_to_node(cpu),
+					GFP_KERNEL | __GFP_ZERO, 0);
+		if (!page) {
+			khv_svm_free_percpu();
+			return -ENOMEM;
+		}
+		per_cpu(khv_svm_hsave, cpu) = page;
+	}
+	return 0;
 }
 
 static const struct khv_vendor_ops khv_svm_ops = {
@@ -66,12 +122,19 @@ static int __init khv_svm_init(void)
 	r = khv_svm_probe();
 	if (r)
 		return r;
-	return khv_register_vendor(&khv_svm_ops);
+	r = khv_svm_alloc_percpu();
+	if (r)
+		return r;
+	r = khv_register_vendor(&khv_svm_ops);
+	if (r)
+		khv_svm_free_percpu();
+	return r;
 }
 
 static void __exit khv_svm_exit(void)
 {
 	khv_unregister_vendor(&khv_svm_ops);
+	khv_svm_free_percpu();
 }
 
 module_init(khv_svm_init);

@@ -156,3 +156,83 @@ long khv_ioctl_p(int fd, unsigned long req, void *arg)
 {
 	return khv_ioctl(fd, req, (unsigned long)arg);
 }
+
+#include <linux/kvm.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+int khv_create_vm(int devfd)
+{
+	long fd = khv_ioctl(devfd, KVM_CREATE_VM, 0);
+
+	if (fd < 0)
+		tap_bail("KVM_CREATE_VM: %s", strerror((int)-fd));
+	return (int)fd;
+}
+
+int khv_create_vcpu(int vmfd, unsigned long id)
+{
+	long fd = khv_ioctl(vmfd, KVM_CREATE_VCPU, id);
+
+	if (fd < 0)
+		tap_bail("KVM_CREATE_VCPU %lu: %s", id, strerror((int)-fd));
+	return (int)fd;
+}
+
+long khv_set_mem(int vmfd, uint32_t slot, uint32_t flags, uint64_t gpa,
+		 uint64_t size, void *hva)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
+		.memory_size = size, .userspace_addr = (uintptr_t)hva,
+	};
+
+	return khv_ioctl_p(vmfd, KVM_SET_USER_MEMORY_REGION, &r);
+}
+
+const char *khv_vendor_module(void)
+{
+	bool vmx = !strcmp(khv_lane(), "vmx");
+
+	if (khv_is_oracle())
+		return vmx ? "kvm_intel" : "kvm_amd";
+	return vmx ? "khv_vmx" : "khv_svm";
+}
+
+long khv_module_refcnt(const char *mod)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/refcnt", mod);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+void *khv_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		tap_bail("mmap %zu: %s", size, strerror(errno));
+	return p;
+}
+
+void khv_want_fds(unsigned long n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n) {
+		rl.rlim_cur = n;
+		if (rl.rlim_max < n)
+			rl.rlim_max = n;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}

@@ -65,3 +65,22 @@ long khv_ioctl_p(int fd, unsigned long req, void *arg);
 	})
 
 #endif /* KHV_TEST_H */
+
+#ifndef KHV_TEST_H_VM
+#define KHV_TEST_H_VM
+/* KVM_CREATE_VM on the device; bails out on failure. */
+int khv_create_vm(int devfd);
+/* KVM_CREATE_VCPU; bails out on failure. */
+int khv_create_vcpu(int vmfd, unsigned long id);
+/* KVM_SET_USER_MEMORY_REGION; returns 0 or -errno. */
+long khv_set_mem(int vmfd, uint32_t slot, uint32_t flags, uint64_t gpa,
+		 uint64_t size, void *hva);
+/* Name of the module each VM pins: khv_svm/khv_vmx or kvm_amd/kvm_intel. */
+const char *khv_vendor_module(void);
+/* That module's reference count from /sys/module, or -1. */
+long khv_module_refcnt(const char *mod);
+/* mmap() anonymous memory, bail out on failure. */
+void *khv_alloc(size_t size);
+/* Raise RLIMIT_NOFILE to at least n. */
+void khv_want_fds(unsigned long n);
+#endif
