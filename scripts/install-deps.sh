@@ -15,7 +15,7 @@ pkgs=(
 	# debug lane kernel
 	linux-source-6.1
 	# misc used by the harness
-	python3 coreutils findutils
+	python3 coreutils findutils procps
 )
 
 missing=()
