@@ -13,6 +13,7 @@
 #include <linux/kvm.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/preempt.h>
 
 #include <khv/khv.h>
 #include <khv/vendor.h>
@@ -95,6 +96,9 @@ int khv_register_vendor(const struct khv_vendor_ops *ops)
 
 	if (WARN_ON_ONCE(!ops || !ops->name || !ops->owner ||
 			 !ops->hardware_enable || !ops->hardware_disable ||
+			 !ops->vcpu_load || !ops->vcpu_put || !ops->run ||
+			 !ops->get_sregs || !ops->set_sregs ||
+			 !ops->queue_exception || !ops->s2_format ||
 			 (ops->vm_size && ops->vm_size < sizeof(struct khv_vm)) ||
 			 (ops->vcpu_size && ops->vcpu_size < sizeof(struct khv_vcpu))))
 		return -EINVAL;
@@ -140,11 +144,18 @@ EXPORT_SYMBOL_GPL(khv_unregister_vendor);
 
 static int __init khv_init(void)
 {
-	return khv_hw_init();
+	int r = khv_hw_init();
+
+	if (r)
+		return r;
+	/* vCPU threads follow their CPU through preempt notifiers. */
+	preempt_notifier_inc();
+	return 0;
 }
 
 static void __exit khv_exit(void)
 {
+	preempt_notifier_dec();
 	khv_hw_exit();
 }
 

@@ -56,11 +56,7 @@ static long khv_vcpu_ioctl(struct file *filp, unsigned int ioctl,
 		return -EINVAL;
 	if (mutex_lock_killable(&vcpu->mutex))
 		return -EINTR;
-	switch (ioctl) {
-	default:
-		r = -EINVAL;
-		break;
-	}
+	r = khv_arch_vcpu_ioctl(vcpu, ioctl, arg);
 	mutex_unlock(&vcpu->mutex);
 	return r;
 }
@@ -89,6 +85,7 @@ void khv_vcpu_destroy(struct khv_vcpu *vcpu)
 
 	if (ops->vcpu_free)
 		ops->vcpu_free(vcpu);
+	khv_arch_vcpu_free(vcpu);
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);
 	kfree(vcpu);
@@ -109,9 +106,13 @@ static struct khv_vcpu *khv_vcpu_alloc(struct khv_vm *vm, u32 id)
 	vcpu->pio_data = (void *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vcpu->run || !vcpu->pio_data)
 		goto err;
-	if (ops->vcpu_create && ops->vcpu_create(vcpu))
+	if (khv_arch_vcpu_create(vcpu))
 		goto err;
+	if (ops->vcpu_create && ops->vcpu_create(vcpu))
+		goto err_arch;
 	return vcpu;
+err_arch:
+	khv_arch_vcpu_free(vcpu);
 err:
 	free_page((unsigned long)vcpu->pio_data);
 	free_page((unsigned long)vcpu->run);

@@ -43,6 +43,7 @@ static void khv_vm_destroy(struct khv_vm *vm)
 	xa_destroy(&vm->vcpus);
 	if (ops->vm_destroy)
 		ops->vm_destroy(vm);
+	khv_s2_destroy(vm);
 	/* No reader is left: nothing can hold the SRCU read lock any more. */
 	khv_memslots_destroy(&vm->slots);
 	cleanup_srcu_struct(&vm->srcu);
@@ -65,26 +66,32 @@ static int khv_vm_set_memory_region(struct khv_vm *vm,
 				    const struct kvm_userspace_memory_region *mem)
 {
 	struct khv_memslot *old;
-	int change;
+	int change, r;
 
 	mutex_lock(&vm->slots_lock);
-	change = khv_memslot_check(&vm->slots, mem, vm->max_gfn, &old);
+	r = change = khv_memslot_check(&vm->slots, mem, vm->max_gfn, &old);
 	if (change < 0)
 		goto out;
 	old = khv_memslot_commit(&vm->slots, mem, change, old);
 	if (IS_ERR(old)) {
-		change = PTR_ERR(old);
+		r = PTR_ERR(old);
 		goto out;
 	}
-	change = 0;
+	r = 0;
 	if (old) {
 		/* Readers may still use the old slot until a grace period. */
 		synchronize_srcu_expedited(&vm->srcu);
+		/*
+		 * Only now can no fault be installing from the old slot: unmap
+		 * what it had mapped (a flags change keeps the mappings).
+		 */
+		if (change != KHV_MR_FLAGS_ONLY)
+			khv_s2_zap(vm, old->base_gfn, old->npages);
 		kfree(old);
 	}
 out:
 	mutex_unlock(&vm->slots_lock);
-	return change;
+	return r;
 }
 
 static long khv_vm_ioctl(struct file *filp, unsigned int ioctl,
@@ -146,12 +153,18 @@ static struct khv_vm *khv_vm_alloc(const struct khv_vendor_ops *ops)
 	khv_memslots_init(&vm->slots);
 	/* Guest-physical addresses are limited to the host's MAXPHYADDR. */
 	vm->max_gfn = 1ULL << (boot_cpu_data.x86_phys_bits - PAGE_SHIFT);
-	if (init_srcu_struct(&vm->srcu)) {
-		mmdrop(vm->mm);
-		kfree(vm);
-		return NULL;
-	}
+	if (init_srcu_struct(&vm->srcu))
+		goto err_mm;
+	if (khv_s2_init(vm))
+		goto err_srcu;
 	return vm;
+
+err_srcu:
+	cleanup_srcu_struct(&vm->srcu);
+err_mm:
+	mmdrop(vm->mm);
+	kfree(vm);
+	return NULL;
 }
 
 /**
@@ -209,6 +222,7 @@ err_vendor:
 	if (ops->vm_destroy)
 		ops->vm_destroy(vm);
 err_free:
+	khv_s2_destroy(vm);
 	khv_memslots_destroy(&vm->slots);
 	cleanup_srcu_struct(&vm->srcu);
 	mmdrop(vm->mm);

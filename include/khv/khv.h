@@ -17,6 +17,7 @@
 #include <linux/xarray.h>
 
 #include <khv/memslot.h>
+#include <khv/x86.h>
 
 struct khv_vendor_ops;
 struct mm_struct;
@@ -50,6 +51,8 @@ struct khv_vm {
 	struct srcu_struct srcu;
 	struct khv_memslots slots;
 	u64 max_gfn;				/* first guest frame out of range */
+
+	struct khv_vm_arch arch;
 };
 
 struct khv_vcpu {
@@ -62,6 +65,23 @@ struct khv_vcpu {
 
 	/* Held by every vCPU ioctl: serializes the vCPU's own state. */
 	struct mutex mutex;
+
+	/*
+	 * mode says whether the vCPU may be in guest mode; requests are bits
+	 * set by other threads (khv_request_all) for the vCPU to act on
+	 * before its next entry. See the run loop in arch/x86/vcpu.c for why
+	 * a request is never missed.
+	 */
+	int mode;
+	unsigned long requests;
+
+	struct khv_vcpu_arch arch;		/* under mutex */
+};
+
+enum {
+	KHV_OUTSIDE_GUEST,
+	KHV_IN_GUEST,
+	KHV_EXITING_GUEST,
 };
 
 long khv_check_extension(struct khv_vm *vm, long cap);

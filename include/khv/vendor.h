@@ -18,6 +18,8 @@
 struct module;
 struct khv_vm;
 struct khv_vcpu;
+struct khv_s2_format;
+struct kvm_sregs;
 
 struct khv_vendor_ops {
 	/* "svm" or "vmx": used in messages only. */
@@ -50,6 +52,31 @@ struct khv_vendor_ops {
 	void (*vm_destroy)(struct khv_vm *vm);
 	int (*vcpu_create)(struct khv_vcpu *vcpu);
 	void (*vcpu_free)(struct khv_vcpu *vcpu);
+
+	/*
+	 * The vCPU's thread runs on @cpu from now on (load) or leaves it
+	 * (put). Preemption is disabled. Between load and put, run may be
+	 * called any number of times.
+	 */
+	void (*vcpu_load)(struct khv_vcpu *vcpu, int cpu);
+	void (*vcpu_put)(struct khv_vcpu *vcpu);
+	/*
+	 * Enter the guest once. Called with interrupts disabled. Loads
+	 * vcpu->arch.regs/rip/rflags, handles pending requests (TLB flush),
+	 * runs the guest, stores them back and fills vcpu->arch.exit.
+	 */
+	void (*run)(struct khv_vcpu *vcpu);
+
+	/* Segments, control registers, EFER, descriptor tables. set_sregs
+	 * gets a state the shared code has validated. */
+	void (*get_sregs)(struct khv_vcpu *vcpu, struct kvm_sregs *sregs);
+	void (*set_sregs)(struct khv_vcpu *vcpu, const struct kvm_sregs *sregs);
+	/* Make the guest take exception @vector (error code if has_err). */
+	void (*queue_exception)(struct khv_vcpu *vcpu, u8 vector,
+				bool has_err, u32 err);
+
+	/* Stage-2 page-table format and the root's physical address use. */
+	const struct khv_s2_format *s2_format;
 };
 
 int khv_register_vendor(const struct khv_vendor_ops *ops);

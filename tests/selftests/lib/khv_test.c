@@ -236,3 +236,64 @@ void khv_want_fds(unsigned long n)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 }
+
+void khv_guest_create(struct khv_guest *g, const void *code, size_t len)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+	long sz;
+
+	g->dev = khv_open_dev();
+	g->vm = khv_create_vm(g->dev);
+	g->mem_size = 1 << 20;
+	g->mem = khv_alloc(g->mem_size);
+	memcpy(g->mem + KHV_GUEST_CODE, code, len);
+	if (khv_set_mem(g->vm, 0, 0, 0, g->mem_size, g->mem))
+		tap_bail("guest memory slot");
+	g->vcpu = khv_create_vcpu(g->vm, 0);
+	sz = khv_ioctl(g->dev, KVM_GET_VCPU_MMAP_SIZE, 0);
+	g->run = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_SHARED, g->vcpu, 0);
+	if (g->run == MAP_FAILED)
+		tap_bail("mmap kvm_run: %s", strerror(errno));
+	if (khv_ioctl_p(g->vcpu, KVM_GET_SREGS, &sregs))
+		tap_bail("KVM_GET_SREGS");
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	if (khv_ioctl_p(g->vcpu, KVM_SET_SREGS, &sregs))
+		tap_bail("KVM_SET_SREGS");
+	memset(&regs, 0, sizeof(regs));
+	regs.rip = KHV_GUEST_CODE;
+	regs.rsp = 0x8000;
+	regs.rflags = 2;
+	if (khv_ioctl_p(g->vcpu, KVM_SET_REGS, &regs))
+		tap_bail("KVM_SET_REGS");
+}
+
+void khv_guest_destroy(struct khv_guest *g)
+{
+	close(g->vcpu);
+	close(g->vm);
+	close(g->dev);
+	munmap(g->mem, g->mem_size);
+}
+
+long khv_guest_run(struct khv_guest *g)
+{
+	return khv_ioctl(g->vcpu, KVM_RUN, 0);
+}
+
+const char *khv_exit_name(uint32_t reason)
+{
+	static const char *const names[] = {
+		[KVM_EXIT_UNKNOWN] = "UNKNOWN", [KVM_EXIT_EXCEPTION] = "EXCEPTION",
+		[KVM_EXIT_IO] = "IO", [KVM_EXIT_HYPERCALL] = "HYPERCALL",
+		[KVM_EXIT_DEBUG] = "DEBUG", [KVM_EXIT_HLT] = "HLT",
+		[KVM_EXIT_MMIO] = "MMIO", [KVM_EXIT_IRQ_WINDOW_OPEN] = "IRQ_WINDOW_OPEN",
+		[KVM_EXIT_SHUTDOWN] = "SHUTDOWN", [KVM_EXIT_FAIL_ENTRY] = "FAIL_ENTRY",
+		[KVM_EXIT_INTR] = "INTR", [KVM_EXIT_INTERNAL_ERROR] = "INTERNAL_ERROR",
+	};
+
+	if (reason < sizeof(names) / sizeof(names[0]) && names[reason])
+		return names[reason];
+	return "?";
+}

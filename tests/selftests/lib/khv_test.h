@@ -84,3 +84,25 @@ void *khv_alloc(size_t size);
 /* Raise RLIMIT_NOFILE to at least n. */
 void khv_want_fds(unsigned long n);
 #endif
+
+#ifndef KHV_TEST_H_GUEST
+#define KHV_TEST_H_GUEST
+#include <linux/kvm.h>
+/*
+ * A one-vCPU real-mode guest: 1 MiB of RAM at guest-physical 0 (slot 0),
+ * the code copied to 0x1000, CS:IP = 0:0x1000, SS:SP = 0:0x8000.
+ */
+struct khv_guest {
+	int dev, vm, vcpu;
+	struct kvm_run *run;
+	uint8_t *mem;
+	size_t mem_size;
+};
+#define KHV_GUEST_CODE	0x1000
+void khv_guest_create(struct khv_guest *g, const void *code, size_t len);
+void khv_guest_destroy(struct khv_guest *g);
+/* KVM_RUN; returns 0 or -errno. */
+long khv_guest_run(struct khv_guest *g);
+/* Describe the last exit, for diagnostics. */
+const char *khv_exit_name(uint32_t reason);
+#endif

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The x86 vCPU model shared by both backends: architectural state in a
+ * vendor-neutral form, the normalized exit record a backend fills in after
+ * each guest exit, and the stage-2 (NPT/EPT) page-table format a backend
+ * supplies.
+ */
+#ifndef KHV_X86_H
+#define KHV_X86_H
+
+#include <linux/kvm.h>
+#include <linux/preempt.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <asm/fpu/types.h>
+
+struct khv_vcpu;
+struct khv_vm;
+
+/* GPR indexes, in the instruction-encoding order. */
+enum khv_reg {
+	KHV_RAX, KHV_RCX, KHV_RDX, KHV_RBX, KHV_RSP, KHV_RBP, KHV_RSI, KHV_RDI,
+	KHV_R8, KHV_R9, KHV_R10, KHV_R11, KHV_R12, KHV_R13, KHV_R14, KHV_R15,
+	KHV_NR_GPRS
+};
+
+/*
+ * Why the guest exited, as decided once by the backend from its hardware
+ * exit code. Shared code handles each reason (arch/x86/exits.c).
+ */
+enum khv_exit_reason {
+	KHV_EXIT_NONE,		/* nothing to do (e.g. a host interrupt) */
+	KHV_EXIT_IO,
+	KHV_EXIT_HLT,
+	KHV_EXIT_CPUID,
+	KHV_EXIT_RDMSR,
+	KHV_EXIT_WRMSR,
+	KHV_EXIT_STAGE2_FAULT,	/* NPF / EPT violation */
+	KHV_EXIT_SHUTDOWN,	/* triple fault */
+	KHV_EXIT_UD,		/* instruction the guest may not use: #UD */
+	KHV_EXIT_XSETBV,
+	KHV_EXIT_IRQ_WINDOW,
+	KHV_EXIT_FAIL_ENTRY,	/* VMRUN/VMLAUNCH refused the state */
+	KHV_EXIT_UNKNOWN,	/* an exit the backend could not classify */
+	KHV_NR_EXITS
+};
+
+struct khv_exit {
+	enum khv_exit_reason reason;
+	u64 hw_reason;		/* the backend's own exit code, for reports */
+	u64 next_rip;		/* RIP after the instruction, 0 if unknown */
+	union {
+		struct {
+			u16 port;
+			u8 size;	/* 1, 2, 4 */
+			bool in, string, rep;
+			u8 addr_size;	/* string forms: 2, 4, 8 */
+			u8 seg;		/* string outs: source segment */
+		} io;
+		struct {
+			u64 gpa;
+			bool write, fetch;
+			bool present;	/* a stage-2 entry was there */
+		} s2;
+	};
+};
+
+/* Page-fault error code bits (SDM vol. 3, "Interrupt 14"). */
+#define KHV_PF_PRESENT		BIT(0)
+#define KHV_PF_WRITE		BIT(1)
+#define KHV_PF_USER		BIT(2)
+#define KHV_PF_RSVD		BIT(3)
+#define KHV_PF_FETCH		BIT(4)
+
+/* Bits of struct khv_vcpu_arch.dirty: state the backend must reload. */
+#define KHV_DIRTY_SREGS		BIT(0)
+
+struct khv_vcpu_arch {
+	/*
+	 * GPRs, RIP and RFLAGS: the backend loads them on every entry and
+	 * stores them on every exit, so shared code and ioctls use them
+	 * directly (under vcpu->mutex).
+	 */
+	u64 regs[KHV_NR_GPRS];
+	u64 rip;
+	u64 rflags;
+
+	struct khv_exit exit;		/* the last exit */
+
+	/* A user-space exit whose completion is due at the next KVM_RUN. */
+	int (*complete_userspace)(struct khv_vcpu *vcpu);
+	struct {
+		u16 port;
+		u8 size;
+		bool in;
+	} pio;
+
+	/* CPUID table from KVM_SET_CPUID2 (kvmalloc'ed). */
+	struct kvm_cpuid_entry2 *cpuid;
+	int cpuid_nent;
+
+	struct fpu_guest guest_fpu;
+	u64 xcr0;
+
+	bool loaded;			/* vcpu_load()ed on this CPU */
+	int cpu;			/* CPU it was last loaded on, or -1 */
+	struct preempt_notifier preempt_notifier;
+};
+
+/*
+ * The stage-2 page-table format of a backend: x86 PTE bits for NPT, EPT
+ * bits for VMX. A non-leaf entry is table | pa; a leaf is leaf_r | pa, plus
+ * leaf_w if writable; an entry is present if (entry & present).
+ */
+struct khv_s2_format {
+	int levels;			/* 4, or 5 */
+	u64 table;
+	u64 leaf_r;
+	u64 leaf_w;
+	u64 present;
+};
+
+struct khv_vm_arch {
+	/* Stage-2 tables (arch/x86/mmu.c); mmu_lock protects them. */
+	spinlock_t mmu_lock;
+	u64 *s2_root;			/* PML4 page; its pa goes in nCR3/EPTP */
+	unsigned long s2_pages;		/* pages mapped (each holds a reference) */
+};
+
+/* arch/x86/mmu.c: the stage-2 MMU */
+int khv_s2_init(struct khv_vm *vm);
+void khv_s2_destroy(struct khv_vm *vm);
+/*
+ * Map the page behind a guest-physical address after a stage-2 fault.
+ * Returns 0 (mapped), KHV_S2_MMIO (no memslot, or a write to a read-only
+ * slot: the access is MMIO), or -errno (-EFAULT: the slot's user memory is
+ * not there).
+ */
+#define KHV_S2_MMIO	1
+int khv_s2_fault(struct khv_vcpu *vcpu, u64 gpa, bool write);
+/* Unmap [gfn, gfn + npages) and make every vCPU forget it. */
+void khv_s2_zap(struct khv_vm *vm, u64 gfn, u64 npages);
+
+/* arch/x86/vcpu.c */
+int khv_arch_vcpu_create(struct khv_vcpu *vcpu);
+void khv_arch_vcpu_free(struct khv_vcpu *vcpu);
+long khv_arch_vcpu_ioctl(struct khv_vcpu *vcpu, unsigned int ioctl,
+			 unsigned long arg);
+long khv_arch_vm_ioctl(struct khv_vm *vm, unsigned int ioctl,
+		       unsigned long arg);
+/* Requests, handled by the backend before its next entry. */
+#define KHV_REQ_TLB_FLUSH	0
+void khv_vcpu_kick(struct khv_vcpu *vcpu);
+void khv_request_all(struct khv_vm *vm, int req);
+
+/* arch/x86/exits.c: what an exit means. >0: re-enter; 0: to user space. */
+int khv_handle_exit(struct khv_vcpu *vcpu);
+
+/* arch/x86/cpuid.c */
+long khv_set_cpuid2(struct khv_vcpu *vcpu, struct kvm_cpuid2 __user *u);
+long khv_get_cpuid2(struct khv_vcpu *vcpu, struct kvm_cpuid2 __user *u);
+const struct kvm_cpuid_entry2 *khv_cpuid_find(struct khv_vcpu *vcpu,
+					      u32 function, u32 index);
+
+#endif /* KHV_X86_H */
