@@ -9,9 +9,11 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/nospec.h>
+#include <asm/traps.h>
 
 #include <khv/khv.h>
 #include <khv/vendor.h>
+#include <khv/x86_walk.h>
 
 static void khv_skip_insn(struct khv_vcpu *vcpu)
 {
@@ -54,14 +56,186 @@ static int khv_complete_pio(struct khv_vcpu *vcpu)
 	return 1;
 }
 
+static u64 khv_addr_mask(u8 addr_size)
+{
+	return addr_size == 8 ? ~0ULL : (1ULL << (addr_size * 8)) - 1;
+}
+
+/*
+ * A fault while string I/O touches guest memory: #PF with CR2, or #GP for a
+ * non-canonical address. Returns what the exit handler returns.
+ */
+static int khv_string_pio_fault(struct khv_vcpu *vcpu, struct kvm_sregs *s,
+				int r, u32 err, u64 la)
+{
+	const struct khv_vendor_ops *ops = vcpu->vm->ops;
+
+	if (r == KHV_WALK_FAULT) {
+		s->cr2 = la;
+		ops->set_sregs(vcpu, s);
+		ops->queue_exception(vcpu, PF_VECTOR, true, err);
+		return 1;
+	}
+	if (r == KHV_WALK_NONCANONICAL) {
+		ops->queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	/* String I/O to or from MMIO is not supported. */
+	if (r == KHV_MEM_NOT_RAM)
+		return khv_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+	return r;
+}
+
+/*
+ * Where ins/outs access memory: ES:rDI for ins, seg:rSI for outs, with the
+ * instruction's address size.
+ */
+static u64 khv_string_pio_la(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
+{
+	const struct khv_exit *x = &vcpu->arch.exit;
+	const struct kvm_segment *segs[] = {
+		&s->es, &s->cs, &s->ss, &s->ds, &s->fs, &s->gs,
+	};
+	u64 mask = khv_addr_mask(x->io.addr_size);
+	u64 off = vcpu->arch.regs[x->io.in ? KHV_RDI : KHV_RSI] & mask;
+	/* ins always uses ES; outs the segment the exit reports (ES..GS). */
+	u8 seg = x->io.in ? 0 : min_t(u8, x->io.seg, 5);
+	bool long64 = (s->efer & EFER_LMA) && s->cs.l;
+	u64 base = segs[seg]->base;
+
+	/* In 64-bit mode only FS and GS have a base. */
+	if (long64 && seg != 4 && seg != 5)
+		base = 0;
+	return long64 ? base + off : (u32)(base + off);
+}
+
+/* After user space: store ins data, step rSI/rDI and rCX, maybe retire. */
+static int khv_complete_string_pio(struct khv_vcpu *vcpu)
+{
+	const struct khv_exit *x = &vcpu->arch.exit;
+	struct kvm_sregs *s = vcpu->arch.emul_sregs;
+	unsigned int n = vcpu->arch.pio.count, bytes = n * x->io.size;
+	u64 mask = khv_addr_mask(x->io.addr_size);
+	int reg = x->io.in ? KHV_RDI : KHV_RSI;
+	u64 *r = vcpu->arch.regs, la, fault_la;
+	s64 step = (vcpu->arch.rflags & X86_EFLAGS_DF) ? -(s64)bytes : bytes;
+	u32 err;
+	int ret;
+
+	if (x->io.in) {
+		vcpu->vm->ops->get_sregs(vcpu, s);
+		la = khv_string_pio_la(vcpu, s);
+		ret = khv_linear_rw(vcpu, s, la, vcpu->pio_data, bytes,
+				    KHV_ACC_WRITE, &err, &fault_la);
+		if (ret)
+			return khv_string_pio_fault(vcpu, s, ret, err, fault_la);
+	}
+	r[reg] = (r[reg] & ~mask) | ((r[reg] + step) & mask);
+	if (x->io.rep)
+		r[KHV_RCX] = (r[KHV_RCX] & ~mask) | ((r[KHV_RCX] - n) & mask);
+	/* A rep that has iterations left runs again: RIP stays. */
+	if (!x->io.rep || !(r[KHV_RCX] & mask))
+		khv_skip_insn(vcpu);
+	return 1;
+}
+
+/*
+ * The address size and segment of ins/outs, from the instruction's prefixes,
+ * for hardware whose exit does not report them (e.g. SVM without decode
+ * assists under QEMU).
+ */
+static void khv_string_pio_decode(struct khv_vcpu *vcpu,
+				  const struct kvm_sregs *s)
+{
+	struct khv_exit *x = &vcpu->arch.exit;
+	bool long64 = (s->efer & EFER_LMA) && s->cs.l;
+	bool big = (s->cr0 & X86_CR0_PE) && s->cs.db &&
+		   !(vcpu->arch.rflags & X86_EFLAGS_VM);
+	u8 def = long64 ? 8 : big ? 4 : 2, bytes[15];
+	u64 la = long64 ? vcpu->arch.rip : (u32)(s->cs.base + vcpu->arch.rip);
+	unsigned int i, len = min_t(unsigned int, sizeof(bytes),
+				    PAGE_SIZE - offset_in_page(la));
+	u64 fault_la;
+	u32 err;
+
+	x->io.addr_size = def;
+	x->io.seg = 3;		/* DS */
+	if (khv_linear_rw(vcpu, s, la, bytes, len, KHV_ACC_FETCH, &err, &fault_la))
+		return;
+	for (i = 0; i < len; i++) {
+		switch (bytes[i]) {
+		case 0x67:
+			x->io.addr_size = long64 ? 4 : (def == 2 ? 4 : 2);
+			break;
+		case 0x26: case 0x2e: case 0x36: case 0x3e:
+			x->io.seg = (bytes[i] >> 3) & 3;
+			break;
+		case 0x64: case 0x65:
+			x->io.seg = bytes[i] - 0x60;
+			break;
+		case 0x66: case 0xf0: case 0xf2: case 0xf3:
+			break;
+		default:
+			if (long64 && (bytes[i] & 0xf0) == 0x40)
+				break;	/* REX */
+			return;
+		}
+	}
+}
+
+/*
+ * ins/outs, with or without rep: as many elements per exit as fit in the
+ * PIO data page (one when DF=1, where addresses run downwards).
+ */
+static int khv_string_pio(struct khv_vcpu *vcpu)
+{
+	const struct khv_exit *x = &vcpu->arch.exit;
+	struct kvm_sregs *s = vcpu->arch.emul_sregs;
+	struct kvm_run *run = vcpu->run;
+	u64 mask, count = 1, la, fault_la;
+	u32 err;
+	int r;
+
+	vcpu->vm->ops->get_sregs(vcpu, s);
+	if (!x->io.addr_size)
+		khv_string_pio_decode(vcpu, s);
+	mask = khv_addr_mask(x->io.addr_size);
+	if (x->io.rep) {
+		count = vcpu->arch.regs[KHV_RCX] & mask;
+		if (!count) {
+			khv_skip_insn(vcpu);
+			return 1;
+		}
+	}
+	if (vcpu->arch.rflags & X86_EFLAGS_DF)
+		count = 1;
+	count = min_t(u64, count, PAGE_SIZE / x->io.size);
+
+	if (!x->io.in) {
+		la = khv_string_pio_la(vcpu, s);
+		r = khv_linear_rw(vcpu, s, la, vcpu->pio_data, count * x->io.size,
+				  0, &err, &fault_la);
+		if (r)
+			return khv_string_pio_fault(vcpu, s, r, err, fault_la);
+	}
+	vcpu->arch.pio.count = count;
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = x->io.in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = x->io.size;
+	run->io.port = x->io.port;
+	run->io.count = count;
+	run->io.data_offset = KHV_PIO_PAGE_OFFSET * PAGE_SIZE;
+	vcpu->arch.complete_userspace = khv_complete_string_pio;
+	return 0;
+}
+
 static int khv_exit_io(struct khv_vcpu *vcpu)
 {
 	const struct khv_exit *x = &vcpu->arch.exit;
 	struct kvm_run *run = vcpu->run;
 
 	if (x->io.string)
-		/* String I/O needs the instruction emulator: not yet. */
-		return khv_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+		return khv_string_pio(vcpu);
 
 	vcpu->arch.pio.port = x->io.port;
 	vcpu->arch.pio.size = x->io.size;
@@ -114,8 +288,7 @@ static int khv_exit_stage2(struct khv_vcpu *vcpu)
 	if (r == 0)
 		return 1;
 	if (r == KHV_S2_MMIO)
-		/* MMIO needs the instruction emulator: not yet. */
-		return khv_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+		return khv_emulate(vcpu);
 	return r;
 }
 

@@ -130,12 +130,17 @@ int khv_arch_vcpu_create(struct khv_vcpu *vcpu)
 	preempt_notifier_init(&vcpu->arch.preempt_notifier, &khv_preempt_ops);
 	if (!fpu_alloc_guest_fpstate(&vcpu->arch.guest_fpu))
 		return -ENOMEM;
+	if (khv_emulate_init(vcpu)) {
+		fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
+		return -ENOMEM;
+	}
 	khv_vcpu_reset_regs(vcpu);
 	return 0;
 }
 
 void khv_arch_vcpu_free(struct khv_vcpu *vcpu)
 {
+	khv_emulate_free(vcpu);
 	fpu_free_guest_fpstate(&vcpu->arch.guest_fpu);
 	kvfree(vcpu->arch.cpuid);
 }
@@ -186,25 +191,28 @@ static int khv_vcpu_run(struct khv_vcpu *vcpu)
 	struct kvm_run *run = vcpu->run;
 	int r = 1;
 
+	khv_vcpu_get_cpu(vcpu);
+	/* Finish what the last exit to user space left half done. */
 	if (vcpu->arch.complete_userspace) {
 		int (*complete)(struct khv_vcpu *) = vcpu->arch.complete_userspace;
 
 		vcpu->arch.complete_userspace = NULL;
 		r = complete(vcpu);
 		if (r <= 0)
-			return r;
+			goto out;
 	}
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = KVM_EXIT_INTR;
-		return -EINTR;
+		r = -EINTR;
+		goto out;
 	}
 
-	khv_vcpu_get_cpu(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, true);
 	run->exit_reason = KVM_EXIT_UNKNOWN;
 	while (r > 0)
 		r = khv_vcpu_enter_guest(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);
+out:
 	khv_vcpu_put_cpu(vcpu);
 	return r;
 }

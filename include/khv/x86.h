@@ -75,6 +75,18 @@ struct khv_exit {
 /* Bits of struct khv_vcpu_arch.dirty: state the backend must reload. */
 #define KHV_DIRTY_SREGS		BIT(0)
 
+struct khv_emul_ctxt;
+
+/* An MMIO access of the emulated instruction (arch/x86/mmio.c). */
+struct khv_mmio {
+	u64 gpa;
+	u8 len;
+	bool read_pending;	/* a read went to user space */
+	bool read_done;		/* ... and its data is in data[] */
+	bool write_pending;	/* the instruction wrote data[] */
+	u8 data[8];
+};
+
 struct khv_vcpu_arch {
 	/*
 	 * GPRs, RIP and RFLAGS: the backend loads them on every entry and
@@ -93,7 +105,14 @@ struct khv_vcpu_arch {
 		u16 port;
 		u8 size;
 		bool in;
+		u32 count;	/* string forms: elements in this exit */
 	} pio;
+
+	/* Instruction emulation (arch/x86/mmio.c). */
+	struct khv_emul_ctxt *emul;
+	struct kvm_sregs *emul_sregs;
+	struct khv_mmio mmio;
+	int emul_error;
 
 	/* CPUID table from KVM_SET_CPUID2 (kvmalloc'ed). */
 	struct kvm_cpuid_entry2 *cpuid;
@@ -155,6 +174,24 @@ void khv_request_all(struct khv_vm *vm, int req);
 
 /* arch/x86/exits.c: what an exit means. >0: re-enter; 0: to user space. */
 int khv_handle_exit(struct khv_vcpu *vcpu);
+
+/*
+ * arch/x86/guest_mem.c. khv_linear_rw() returns 0, KHV_WALK_FAULT,
+ * KHV_WALK_NONCANONICAL (x86_walk.h), KHV_MEM_NOT_RAM, or -errno.
+ */
+#define KHV_MEM_NOT_RAM		3
+int khv_gpa_rw(struct khv_vcpu *vcpu, u64 gpa, void *buf, unsigned int len,
+	       bool write);
+int khv_translate(struct khv_vcpu *vcpu, const struct kvm_sregs *sregs,
+		  u64 gva, u32 access, u64 *gpa, u32 *err);
+int khv_linear_rw(struct khv_vcpu *vcpu, const struct kvm_sregs *sregs,
+		  u64 la, void *buf, unsigned int len, u32 access, u32 *err,
+		  u64 *fault_la);
+
+/* arch/x86/mmio.c */
+int khv_emulate(struct khv_vcpu *vcpu);
+int khv_emulate_init(struct khv_vcpu *vcpu);
+void khv_emulate_free(struct khv_vcpu *vcpu);
 
 /* arch/x86/cpuid.c */
 long khv_set_cpuid2(struct khv_vcpu *vcpu, struct kvm_cpuid2 __user *u);
