@@ -132,8 +132,8 @@ int khv_translate(struct khv_vcpu *vcpu, const struct kvm_sregs *sregs,
  * @buf: data
  * @len: bytes, may cross pages
  * @access: KHV_ACC_* (KHV_ACC_WRITE for a write)
- * @err: #PF error code when the result is KHV_WALK_FAULT; @la of the
- *       faulting byte in *fault_la
+ * @err: #PF error code when the result is KHV_WALK_FAULT
+ * @fault_la: then, the linear address that faulted
  *
  * Returns 0; KHV_WALK_FAULT (inject #PF); KHV_MEM_NOT_RAM when a page is
  * not RAM (nothing was copied from that page on); KHV_WALK_NONCANONICAL;
