@@ -63,8 +63,16 @@ for t in $(grep -v '^#' "$testdir/tests.list" | awk 'NF { print $1 }'); do
 	cp "$testdir/build/$t" "$root/tests/$t"
 done
 
+# KHV_DEMO_BIN: build the demo's host instead (runs that program, no tests).
+mode=test
+if [ -n "${KHV_DEMO_BIN:-}" ]; then
+	cp "$KHV_DEMO_BIN" "$root/bin/khv_demo"
+	mode=demo
+fi
+
 cat > "$root/etc/khv.conf" <<EOC
 KHV_LANE=$lane
+KHV_MODE=$mode
 KHV_VENDOR=$vendor
 KHV_TESTS='$glob'
 KHV_MODDIR=/lib/khv
