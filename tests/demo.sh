@@ -38,10 +38,11 @@ echo "demo: booting Debian's $kver under QEMU (AMD-V with nested paging emulated
 "$top/tests/lanes/boot.sh" svm "/boot/vmlinuz-$kver" "$out/initrd-demo.gz" "$log" 300 quiet &
 boot=$!
 # Show the emulated host's console as it comes.
-tail -n +1 -f "$log" --pid=$boot 2>/dev/null | grep -v '^KHV-\(BEGIN\|DEMO\)' &
+tail -n +1 -f "$log" --pid=$boot 2>/dev/null | grep --line-buffered -v '^KHV-\(BEGIN\|DEMO\)' &
+show=$!
 wait $boot
 rc=$?
-sleep 0.5
+wait $show
 if grep -q KHV-DEMO-OK "$log"; then
 	echo "demo: a guest ran on khv in the emulated host; $((SECONDS - start)) s in all (build, boot, run)"
 	exit 0
