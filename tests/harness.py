@@ -70,7 +70,7 @@ def parse_log(path):
     kunit = []  # (suite.case, status)
     began = ended = panicked = False
     cur = None
-    suite = None
+    suite, suite_indent = None, 0
     in_kunit = False
     for line in lines:
         if "KHV-BEGIN" in line:
@@ -93,23 +93,32 @@ def parse_log(path):
         if m:
             checks.append((m.group(1), m.group(2) == "ok", m.group(3)))
             continue
-        if "KHV-KUNIT-BEGIN" in line:
-            in_kunit, suite = True, None
+        m = re.search(r"KHV-KUNIT-BEGIN (\S+)", line)
+        if m:
+            in_kunit, suite, suite_indent = True, None, 0
+            kmod, kstart = m.group(1), len(kunit)
             continue
         if "KHV-KUNIT-END" in line:
             in_kunit = False
+            if len(kunit) == kstart:
+                # A suite module that reported nothing (crashed, or empty).
+                kunit.append((f"{kmod}: no results", "FAIL"))
             continue
         if in_kunit:
-            m = re.match(r"\s*# Subtest: (\S+)", line)
-            if m:
-                suite = m.group(1)
+            # KTAP (Linux 6.1): "# Subtest: <suite>" and the suite's case
+            # results share one indentation; deeper lines are parameters of a
+            # case (summed up in the case's own result line).
+            m = re.match(r"(\s*)# Subtest: (\S+)", line)
+            if m and (suite is None or len(m.group(1)) <= suite_indent):
+                suite, suite_indent = m.group(2), len(m.group(1))
                 continue
-            m = re.match(r"(\s+)(not ok|ok) \d+ - (\S+)(.*)", line)
-            if m and suite:
+            m = re.match(r"(\s*)(not ok|ok) \d+ (?:- )?(.*?)\s*(#\s*SKIP.*)?$", line)
+            if m and suite and len(m.group(1)) == suite_indent:
                 st = "PASS" if m.group(2) == "ok" else "FAIL"
-                if "# SKIP" in m.group(4):
+                if m.group(4):
                     st = "SKIP"
                 kunit.append((f"{suite}.{m.group(3)}", st))
+            continue
         if "KHV-END" in line:
             ended = True
     return dict(runs=runs, checks=checks, kunit=kunit, began=began,
