@@ -192,14 +192,20 @@ static int khv_vcpu_run(struct khv_vcpu *vcpu)
 	int r = 1;
 
 	khv_vcpu_get_cpu(vcpu);
-	/* Finish what the last exit to user space left half done. */
+	/*
+	 * Finish what the last exit to user space left half done - unless
+	 * user space moved RIP meanwhile (KVM_SET_REGS): then the instruction
+	 * is abandoned, as in KVM.
+	 */
 	if (vcpu->arch.complete_userspace) {
 		int (*complete)(struct khv_vcpu *) = vcpu->arch.complete_userspace;
 
 		vcpu->arch.complete_userspace = NULL;
-		r = complete(vcpu);
-		if (r <= 0)
-			goto out;
+		if (vcpu->arch.rip == vcpu->arch.exit_rip) {
+			r = complete(vcpu);
+			if (r <= 0)
+				goto out;
+		}
 	}
 	if (READ_ONCE(run->immediate_exit)) {
 		run->exit_reason = KVM_EXIT_INTR;
@@ -213,6 +219,7 @@ static int khv_vcpu_run(struct khv_vcpu *vcpu)
 		r = khv_vcpu_enter_guest(vcpu);
 	fpu_swap_kvm_fpstate(&vcpu->arch.guest_fpu, false);
 out:
+	vcpu->arch.exit_rip = vcpu->arch.rip;
 	khv_vcpu_put_cpu(vcpu);
 	return r;
 }

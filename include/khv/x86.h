@@ -99,8 +99,12 @@ struct khv_vcpu_arch {
 
 	struct khv_exit exit;		/* the last exit */
 
-	/* A user-space exit whose completion is due at the next KVM_RUN. */
+	/*
+	 * A user-space exit whose completion is due at the next KVM_RUN, and
+	 * the RIP of the instruction it belongs to.
+	 */
 	int (*complete_userspace)(struct khv_vcpu *vcpu);
+	u64 exit_rip;
 	struct {
 		u16 port;
 		u8 size;

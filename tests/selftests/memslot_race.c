@@ -82,7 +82,7 @@ int main(void)
 	long r = 0, runs = 0, wrong = 0;
 	pthread_t t;
 
-	tap_plan(5);
+	tap_plan(6);
 	khv_guest_create(&g, code, sizeof(code));
 	slot1[0] = 0xa5;
 	slot2_mem = khv_alloc(16 * PG);
