@@ -275,7 +275,22 @@ static int khv_exit_cpuid(struct khv_vcpu *vcpu)
 
 static int khv_exit_msr(struct khv_vcpu *vcpu)
 {
-	/* No MSR is emulated yet: the guest gets #GP(0). */
+	u64 *r = vcpu->arch.regs, data;
+	u32 index = r[KHV_RCX];
+
+	if (vcpu->arch.exit.reason == KHV_EXIT_WRMSR) {
+		data = (r[KHV_RDX] << 32) | (u32)r[KHV_RAX];
+		if (khv_set_msr(vcpu, index, data, false))
+			goto gp;
+	} else {
+		if (khv_get_msr(vcpu, index, &data))
+			goto gp;
+		r[KHV_RAX] = (u32)data;
+		r[KHV_RDX] = data >> 32;
+	}
+	khv_skip_insn(vcpu);
+	return 1;
+gp:
 	vcpu->vm->ops->queue_exception(vcpu, GP_VECTOR, true, 0);
 	return 1;
 }

@@ -122,6 +122,7 @@ static void khv_vcpu_reset_regs(struct khv_vcpu *vcpu)
 	/* EDX holds the processor signature at reset; 0x600 as KVM does. */
 	vcpu->arch.regs[KHV_RDX] = 0x600;
 	vcpu->arch.xcr0 = XFEATURE_MASK_FP;
+	khv_msr_reset(vcpu);
 }
 
 int khv_arch_vcpu_create(struct khv_vcpu *vcpu)
@@ -339,6 +340,12 @@ long khv_arch_vcpu_ioctl(struct khv_vcpu *vcpu, unsigned int ioctl,
 		kfree(s);
 		return r;
 	}
+	case KVM_GET_MSRS:
+	case KVM_SET_MSRS:
+		khv_vcpu_get_cpu(vcpu);
+		r = khv_msrs_ioctl(vcpu, argp, ioctl == KVM_SET_MSRS);
+		khv_vcpu_put_cpu(vcpu);
+		return r;
 	case KVM_SET_CPUID2:
 		return khv_set_cpuid2(vcpu, argp);
 	case KVM_GET_CPUID2:

@@ -75,6 +75,16 @@ struct khv_vendor_ops {
 	void (*queue_exception)(struct khv_vcpu *vcpu, u8 vector,
 				bool has_err, u32 err);
 
+	/*
+	 * MSRs the hardware keeps in the VMCB/VMCS or switches itself (EFER,
+	 * STAR/LSTAR/CSTAR/SFMASK, KERNEL_GS_BASE, SYSENTER_*, PAT, TSC...).
+	 * Return 0 if done, 1 if the backend does not hold this MSR (the
+	 * shared code then decides), -EINVAL for a value the MSR refuses.
+	 * Optional: without them only the shared MSRs exist.
+	 */
+	int (*get_msr)(struct khv_vcpu *vcpu, u32 index, u64 *data);
+	int (*set_msr)(struct khv_vcpu *vcpu, u32 index, u64 data);
+
 	/* Stage-2 page-table format and the root's physical address use. */
 	const struct khv_s2_format *s2_format;
 };

@@ -87,6 +87,17 @@ struct khv_mmio {
 	u8 data[8];
 };
 
+/* MSRs the shared code keeps (arch/x86/msr.c). */
+#define KHV_NR_VAR_MTRR		8
+struct khv_msrs {
+	u64 apic_base;
+	u64 misc_enable;
+	u64 mtrr_def_type;
+	u64 mtrr_fixed[11];
+	u64 mtrr_var[2 * KHV_NR_VAR_MTRR];	/* base, mask pairs */
+	u64 mcg_status;
+};
+
 struct khv_vcpu_arch {
 	/*
 	 * GPRs, RIP and RFLAGS: the backend loads them on every entry and
@@ -117,6 +128,8 @@ struct khv_vcpu_arch {
 	struct kvm_sregs *emul_sregs;
 	struct khv_mmio mmio;
 	int emul_error;
+
+	struct khv_msrs msr;
 
 	/* CPUID table from KVM_SET_CPUID2 (kvmalloc'ed). */
 	struct kvm_cpuid_entry2 *cpuid;
@@ -196,6 +209,13 @@ int khv_linear_rw(struct khv_vcpu *vcpu, const struct kvm_sregs *sregs,
 int khv_emulate(struct khv_vcpu *vcpu);
 int khv_emulate_init(struct khv_vcpu *vcpu);
 void khv_emulate_free(struct khv_vcpu *vcpu);
+
+/* arch/x86/msr.c */
+int khv_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data);
+int khv_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data, bool host);
+void khv_msr_reset(struct khv_vcpu *vcpu);
+long khv_msrs_ioctl(struct khv_vcpu *vcpu, struct kvm_msrs __user *u, bool set);
+long khv_msr_index_list(struct kvm_msr_list __user *u);
 
 /* arch/x86/cpuid.c */
 long khv_set_cpuid2(struct khv_vcpu *vcpu, struct kvm_cpuid2 __user *u);

@@ -553,6 +553,129 @@ static void khv_svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	vmcb->control.clean = 0;
 }
 
+static bool khv_svm_canonical(u64 v)
+{
+	unsigned int bits = (cr4_read_shadow() & X86_CR4_LA57) ? 57 : 48;
+
+	return (u64)((s64)(v << (64 - bits)) >> (64 - bits)) == v;
+}
+
+/* PAT: eight memory types, each UC, WC, WT, WP, WB or UC-. */
+static bool khv_svm_pat_ok(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (8 * i);
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+static int khv_svm_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *v = &vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		*data = v->efer & ~EFER_SVME;
+		return 0;
+	case MSR_STAR:
+		*data = v->star;
+		return 0;
+	case MSR_LSTAR:
+		*data = v->lstar;
+		return 0;
+	case MSR_CSTAR:
+		*data = v->cstar;
+		return 0;
+	case MSR_SYSCALL_MASK:
+		*data = v->sfmask;
+		return 0;
+	case MSR_KERNEL_GS_BASE:
+		*data = v->kernel_gs_base;
+		return 0;
+	case MSR_IA32_SYSENTER_CS:
+		*data = v->sysenter_cs;
+		return 0;
+	case MSR_IA32_SYSENTER_ESP:
+		*data = v->sysenter_esp;
+		return 0;
+	case MSR_IA32_SYSENTER_EIP:
+		*data = v->sysenter_eip;
+		return 0;
+	case MSR_IA32_CR_PAT:
+		*data = v->g_pat;
+		return 0;
+	case MSR_IA32_TSC:
+		*data = rdtsc() + vmcb->control.tsc_offset;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static int khv_svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
+{
+	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
+	struct vmcb_save_area *v = &vmcb->save;
+
+	switch (index) {
+	case MSR_EFER:
+		if (data & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NX))
+			return -EINVAL;
+		/* LME cannot change while paging is on. */
+		if ((v->cr0 & X86_CR0_PG) && ((data ^ v->efer) & EFER_LME))
+			return -EINVAL;
+		v->efer = data | EFER_SVME;
+		vmcb->control.clean &= ~BIT(KHV_VMCB_CR);
+		return 0;
+	case MSR_STAR:
+		v->star = data;
+		return 0;
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		if (!khv_svm_canonical(data))
+			return -EINVAL;
+		if (index == MSR_LSTAR)
+			v->lstar = data;
+		else if (index == MSR_CSTAR)
+			v->cstar = data;
+		else if (index == MSR_KERNEL_GS_BASE)
+			v->kernel_gs_base = data;
+		/* AMD's SYSENTER_ESP/EIP hold 32 bits (as on stock kvm-amd). */
+		else if (index == MSR_IA32_SYSENTER_ESP)
+			v->sysenter_esp = (u32)data;
+		else
+			v->sysenter_eip = (u32)data;
+		return 0;
+	case MSR_SYSCALL_MASK:
+		v->sfmask = (u32)data;
+		return 0;
+	case MSR_IA32_SYSENTER_CS:
+		v->sysenter_cs = (u32)data;
+		return 0;
+	case MSR_IA32_CR_PAT:
+		if (!khv_svm_pat_ok(data))
+			return -EINVAL;
+		v->g_pat = data;
+		vmcb->control.clean &= ~BIT(KHV_VMCB_NP);
+		return 0;
+	case MSR_IA32_TSC:
+		vmcb->control.tsc_offset = data - rdtsc();
+		vmcb->control.clean &= ~BIT(KHV_VMCB_INTERCEPTS);
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 /*
  * Nested page tables use ordinary x86 PTEs; guest accesses are user-level.
  * They have as many levels as the host's own paging (5 under LA57): set at
@@ -579,6 +702,8 @@ static const struct khv_vendor_ops khv_svm_ops = {
 	.get_sregs		= khv_svm_get_sregs,
 	.set_sregs		= khv_svm_set_sregs,
 	.queue_exception	= khv_svm_queue_exception,
+	.get_msr		= khv_svm_get_msr,
+	.set_msr		= khv_svm_set_msr,
 	.s2_format		= &khv_svm_npt_format,
 };
 
