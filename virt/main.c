@@ -60,6 +60,8 @@ static long khv_dev_ioctl(struct file *filp, unsigned int ioctl,
 		return khv_create_vm(arg);
 	case KVM_CHECK_EXTENSION:
 		return khv_check_extension(NULL, arg);
+	case KVM_GET_SUPPORTED_CPUID:
+		return khv_get_supported_cpuid((void __user *)arg);
 	case KVM_GET_MSR_INDEX_LIST:
 		return khv_msr_index_list((void __user *)arg);
 	case KVM_GET_VCPU_MMAP_SIZE:

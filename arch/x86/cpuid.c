@@ -4,6 +4,7 @@
  * the CPUID exit.
  */
 #include <linux/mm.h>
+#include <asm/processor.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -69,4 +70,186 @@ const struct kvm_cpuid_entry2 *khv_cpuid_find(struct khv_vcpu *vcpu,
 		return e;
 	}
 	return NULL;
+}
+
+/*
+ * KVM_GET_SUPPORTED_CPUID: the host's CPUID, filtered to what khv
+ * virtualizes. Features are passed through only from the allow-lists
+ * below, so a new CPU's new feature stays hidden until khv knows it.
+ * Not yet virtualized, so hidden: XSAVE and everything it enables (AVX...:
+ * XSETBV is not handled yet), MONITOR/MWAIT, VMX/SVM (no nesting), x2APIC
+ * and the TSC deadline timer (no in-kernel APIC), PMU, SGX, PKU.
+ */
+#define F(bit)	BIT(bit)
+
+/* Leaf 1. */
+#define KHV_CPUID1_EDX	(F(0) | F(1) | F(2) | F(3) | F(4) | F(5) | F(6) | F(7) | \
+			 F(8) | F(9) | F(11) | F(12) | F(13) | F(14) | F(15) | \
+			 F(16) | F(17) | F(19) | F(23) | F(24) | F(25) | F(26) | \
+			 F(27) | F(28))
+	/* FPU VME DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE MCA CMOV PAT
+	 * PSE36 CLFLUSH MMX FXSR SSE SSE2 SS HTT */
+#define KHV_CPUID1_ECX	(F(0) | F(1) | F(9) | F(13) | F(19) | F(20) | F(22) | \
+			 F(23) | F(25) | F(30))
+	/* SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES RDRAND */
+/* Leaf 7 subleaf 0. */
+#define KHV_CPUID7_EBX	(F(0) | F(3) | F(7) | F(8) | F(9) | F(18) | F(19) | \
+			 F(20) | F(23) | F(29))
+	/* FSGSBASE BMI1 SMEP BMI2 ERMS RDSEED ADX SMAP CLFLUSHOPT SHA */
+#define KHV_CPUID7_ECX	(F(22))		/* RDPID */
+/* Leaf 0x80000001. */
+#define KHV_CPUIDX1_EDX	(F(11) | F(20) | F(26) | F(27) | F(29))
+	/* SYSCALL NX 1GB-pages RDTSCP LM */
+#define KHV_CPUIDX1_ECX	(F(0) | F(5) | F(6) | F(8))
+	/* LAHF_LM ABM SSE4A PREFETCHW */
+
+#define KHV_CPUID_MAX_BASIC	0xd
+#define KHV_CPUID_MAX_EXT	0x80000008
+
+struct khv_cpuid_out {
+	struct kvm_cpuid_entry2 *e;
+	int n, max;
+};
+
+static struct kvm_cpuid_entry2 *khv_cpuid_add(struct khv_cpuid_out *o,
+					      u32 fn, u32 idx, u32 flags)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	if (o->n >= o->max)
+		return NULL;
+	e = &o->e[o->n++];
+	memset(e, 0, sizeof(*e));
+	e->function = fn;
+	e->index = idx;
+	e->flags = flags;
+	if (fn < 0x40000000 || fn >= 0x80000000)
+		cpuid_count(fn, idx, &e->eax, &e->ebx, &e->ecx, &e->edx);
+	return e;
+}
+
+static int khv_cpuid_fill(struct khv_cpuid_out *o)
+{
+	struct kvm_cpuid_entry2 *e;
+	u32 fn, max;
+	int i;
+
+	max = min_t(u32, cpuid_eax(0), KHV_CPUID_MAX_BASIC);
+	for (fn = 0; fn <= max; fn++) {
+		switch (fn) {
+		case 0:
+			e = khv_cpuid_add(o, fn, 0, 0);
+			if (e)
+				e->eax = max;
+			break;
+		case 1:
+			e = khv_cpuid_add(o, fn, 0, 0);
+			if (!e)
+				break;
+			e->edx &= KHV_CPUID1_EDX;
+			e->ecx = (e->ecx & KHV_CPUID1_ECX) | F(31);	/* hypervisor */
+			/* Initial APIC id and logical count: user space sets them. */
+			e->ebx &= 0xffff;
+			break;
+		case 2:
+		case 5:
+			e = khv_cpuid_add(o, fn, 0, 0);
+			if (e && fn == 5)
+				e->eax = e->ebx = e->ecx = e->edx = 0;
+			break;
+		case 4:
+			/* Cache descriptors, one subleaf per cache, until type 0. */
+			for (i = 0; i < 64; i++) {
+				e = khv_cpuid_add(o, fn, i, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+				if (!e)
+					return -E2BIG;
+				e->eax &= ~GENMASK(31, 26);	/* cores per package */
+				if (!(e->eax & 0x1f))
+					break;
+			}
+			break;
+		case 7:
+			e = khv_cpuid_add(o, fn, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			if (!e)
+				break;
+			e->eax = 0;		/* no further subleaves */
+			e->ebx &= KHV_CPUID7_EBX;
+			e->ecx &= KHV_CPUID7_ECX;
+			e->edx = 0;
+			break;
+		default:
+			/* 3, 6, 8..0xd: nothing khv virtualizes (0xd: XSAVE). */
+			break;
+		}
+		if (o->n >= o->max)
+			return -E2BIG;
+	}
+
+	/* The hypervisor leaves, with KVM's signature and no KVM PV features. */
+	e = khv_cpuid_add(o, 0x40000000, 0, 0);
+	if (!e)
+		return -E2BIG;
+	e->eax = 0x40000001;
+	memcpy(&e->ebx, "KVMK", 4);
+	memcpy(&e->ecx, "VMKV", 4);
+	memcpy(&e->edx, "M\0\0\0", 4);
+	if (!khv_cpuid_add(o, 0x40000001, 0, 0))
+		return -E2BIG;
+
+	max = min_t(u32, cpuid_eax(0x80000000), KHV_CPUID_MAX_EXT);
+	for (fn = 0x80000000; fn <= max; fn++) {
+		e = khv_cpuid_add(o, fn, 0, 0);
+		if (!e)
+			return -E2BIG;
+		switch (fn) {
+		case 0x80000000:
+			e->eax = max;
+			break;
+		case 0x80000001:
+			e->edx &= KHV_CPUIDX1_EDX;
+			e->ecx &= KHV_CPUIDX1_ECX;
+			e->eax &= 0x0fff3fff;
+			e->ebx = 0;
+			break;
+		case 0x80000007:
+			e->edx &= F(8);		/* invariant TSC */
+			e->eax = e->ebx = e->ecx = 0;
+			break;
+		case 0x80000008:
+			/* Address sizes only. */
+			e->eax &= 0xffff;
+			e->ebx = e->ecx = e->edx = 0;
+			break;
+		default:
+			/* 0x80000002-4 brand string, 5-6 caches: as they are. */
+			break;
+		}
+	}
+	return 0;
+}
+
+/* KVM_GET_SUPPORTED_CPUID on /dev/khv (E2BIG protocol as KVM's). */
+long khv_get_supported_cpuid(struct kvm_cpuid2 __user *u)
+{
+	struct khv_cpuid_out o = { .max = KHV_MAX_CPUID_ENTRIES };
+	struct kvm_cpuid2 c;
+	long r;
+
+	if (copy_from_user(&c, u, sizeof(c)))
+		return -EFAULT;
+	if (c.nent < 1)
+		return -E2BIG;
+	o.max = min_t(int, c.nent, KHV_MAX_CPUID_ENTRIES);
+	o.e = kvcalloc(o.max, sizeof(*o.e), GFP_KERNEL_ACCOUNT);
+	if (!o.e)
+		return -ENOMEM;
+	r = khv_cpuid_fill(&o);
+	if (!r) {
+		c.nent = o.n;
+		if (copy_to_user(&u->nent, &c.nent, sizeof(c.nent)) ||
+		    copy_to_user(u->entries, o.e, array_size(o.n, sizeof(*o.e))))
+			r = -EFAULT;
+	}
+	kvfree(o.e);
+	return r;
 }

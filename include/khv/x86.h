@@ -220,6 +220,7 @@ long khv_msr_index_list(struct kvm_msr_list __user *u);
 /* arch/x86/cpuid.c */
 long khv_set_cpuid2(struct khv_vcpu *vcpu, struct kvm_cpuid2 __user *u);
 long khv_get_cpuid2(struct khv_vcpu *vcpu, struct kvm_cpuid2 __user *u);
+long khv_get_supported_cpuid(struct kvm_cpuid2 __user *u);
 const struct kvm_cpuid_entry2 *khv_cpuid_find(struct khv_vcpu *vcpu,
 					      u32 function, u32 index);
 
