@@ -11,29 +11,29 @@
 #   debug  the same with 2 GiB (for the KASAN kernel)
 #   vmx    Bochs 2.7, corei7_haswell_4770 (VT-x + EPT), 2 CPUs, 1 GiB
 #
-# The guest's serial console (ttyS0) is written to LOG; the kernel command
-# line is "console=ttyS0 panic=-1 oops=panic" followed by EXTRA_CMDLINE
-# (the vmx lane adds "reboot=t", see below). QEMU_EXTRA, if set, is split
-# into words and appended to the QEMU command line (svm/debug only).
-# TIMEOUT_SECONDS bounds the emulator run (not the ISO build).
+# The guest's serial console (ttyS0) is written to LOG as it comes; the
+# kernel command line is "console=ttyS0 panic=-1 oops=panic" followed by
+# EXTRA_CMDLINE. QEMU_EXTRA, if set, is split into words and appended to the
+# QEMU command line (svm and debug only). TIMEOUT_SECONDS bounds the
+# emulator run (not the ISO build of the vmx lane).
 #
 # Exit status:
-#   0    the emulator ended by itself: the guest powered off, rebooted or
-#        panicked (panic=-1 makes a panic a reboot, and a reboot ends the
-#        emulator); the caller decides from LOG what happened
+#   0    the emulator ended by itself: the guest powered off or reset
+#        (panic=-1 turns a panic into a reset, and a reset ends the run on
+#        every lane); the caller tells which from LOG
 #   124  the timeout expired and the emulator was stopped
 #   2    bad usage or a setup error
 #   1    (or the emulator's own status) the emulator failed
-#   128+N  this script was killed by signal N
+#   129, 130, 143  this script was stopped by SIGHUP, SIGINT, SIGTERM
 # Diagnostics go to stderr; nothing is printed on stdout.
 #
-# No emulator process outlives this script, also when it is stopped by
-# SIGINT, SIGTERM or SIGHUP: each emulator runs in its own session (so its
-# process group can be signalled as a whole) and the EXIT trap tears it down.
-# Only SIGKILL of this script can leave it behind.
+# No emulator process outlives this script, also when it is stopped by a
+# signal: the emulator runs in a session of its own, so its whole process
+# group can be signalled, and the EXIT trap tears it down. Only SIGKILL of
+# this script leaves it behind.
 #
-# Needs bash >= 5.1 (wait -n -p), Linux /proc, procps (pgrep), and the
-# packages listed in PLATFORM.md.
+# Needs bash >= 5.1 (wait -n -p), Linux /proc, and the packages listed in
+# PLATFORM.md.
 set -euo pipefail
 set +m	# no job control: background jobs stay in our process group
 
@@ -42,9 +42,9 @@ readonly ldlinux_c32=/usr/lib/syslinux/modules/bios/ldlinux.c32
 readonly bochs_bios=/usr/share/bochs/BIOS-bochs-latest
 readonly bochs_vgabios=/usr/share/bochs/VGABIOS-lgpl-latest
 readonly base_cmdline="console=ttyS0 panic=-1 oops=panic"
-# Seconds an emulator gets to exit after a polite stop request, and stray
-# group members (Xvfb) after the emulator itself is gone, before SIGKILL.
-readonly stop_grace=10 straggler_grace=5
+# Seconds the emulator's process group gets to exit after SIGTERM, before
+# SIGKILL (which would leave Xvfb's socket and lock file behind in /tmp).
+readonly stop_grace=10
 
 prog=${0##*/}
 
@@ -70,7 +70,7 @@ svm|debug) need=(qemu-system-x86_64) ;;
 vmx) need=(bochs bochs-bin xvfb-run Xvfb xauth genisoimage) ;;
 *) usage ;;
 esac
-for tool in "${need[@]}" pgrep setsid; do
+for tool in "${need[@]}" setsid; do
 	command -v "$tool" >/dev/null || die "$tool not found"
 done
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "TIMEOUT_SECONDS must be a positive integer: '$timeout'"
@@ -79,13 +79,15 @@ for f in "$kernel" "$initrd"; do
 		die "cannot read '$f'"
 	fi
 done
-: >"$log" 2>/dev/null || die "cannot write log '$log'"
+{ : >"$log"; } 2>/dev/null || die "cannot write log '$log'"
 # The emulator runs in the temporary directory: absolute names only.
 kernel=$(realpath -- "$kernel") initrd=$(realpath -- "$initrd") log=$(realpath -- "$log")
 
-emu_pid=	# main emulator process; also its session and process group id
-emu_reaped=	# set once its exit status is in emu_status
 tmp=
+emu_pid=	# main emulator process; also its session and process group id
+emu_status=0	# its exit status, once emu_reaped is set
+emu_reaped=
+tick_pid=	# the one-second sleep the watch loop waits on
 
 # True while the emulator's main process runs (a zombie does not count).
 emu_running()
@@ -116,48 +118,37 @@ poll_while()
 	! "$1"
 }
 
-# Ask the emulator to stop, so that it flushes what it has buffered.
-# QEMU exits cleanly on SIGTERM. Bochs (built with its debugger) stops the
-# simulation on SIGINT and returns to the debugger, which then reads the
-# "quit" that follows "continue" in dbg.rc and exits through exit(), which
-# flushes its buffered serial output file; it dies on SIGTERM without
-# flushing. While xvfb-run is still starting Xvfb there is no Bochs yet.
+# Ask the emulator to exit: SIGTERM to its whole process group. QEMU exits
+# cleanly on it; Bochs just dies, which loses nothing (see setup_bochs),
+# and Xvfb removes its socket and lock file. SIGINT would send Bochs back to
+# its debugger and on to the "quit" in dbg.rc, but after a guest reset it
+# was seen to ignore SIGINT.
 request_stop()
 {
-	local pids
-
-	if [ "$lane" = vmx ]; then
-		pids=$(pgrep -g "$emu_pid" -x bochs-bin) || pids=
-		if [ -n "$pids" ]; then
-			# shellcheck disable=SC2086 # one word per pid
-			kill -INT $pids 2>/dev/null || :
-			return
-		fi
-		kill -TERM -- "-$emu_pid" 2>/dev/null || :
-	else
-		kill -TERM "$emu_pid" 2>/dev/null || :
-	fi
+	kill -TERM -- "-$emu_pid" 2>/dev/null
+	return 0
 }
 
 # Stop the emulator if it still runs, reap it, and make sure nothing of its
 # process group (e.g. an Xvfb that xvfb-run only sent SIGTERM) survives.
-# Sets emu_status to the main process's exit status.
-emu_status=0
 stop_emulator()
 {
 	[ -n "$emu_pid" ] || return 0
 	if emu_running; then
 		request_stop
-		poll_while emu_running "$stop_grace" ||
+		if ! poll_while emu_running "$stop_grace"; then
+			echo "$prog: the $lane emulator ignored SIGTERM; killing it" >&2
 			kill -KILL -- "-$emu_pid" 2>/dev/null || :
+		fi
 	fi
 	if [ -z "$emu_reaped" ]; then
 		emu_status=0
 		wait "$emu_pid" 2>/dev/null || emu_status=$?
+		emu_reaped=1
 	fi
 	if group_alive; then
 		kill -TERM -- "-$emu_pid" 2>/dev/null || :
-		poll_while group_alive "$straggler_grace" ||
+		poll_while group_alive "$stop_grace" ||
 			kill -KILL -- "-$emu_pid" 2>/dev/null || :
 	fi
 	emu_pid=
@@ -166,13 +157,14 @@ stop_emulator()
 # shellcheck disable=SC2317 # run by the EXIT trap
 cleanup()
 {
+	# Best effort, and never stopped half-way: no errexit, no signals.
+	set +e
 	trap '' INT TERM HUP
 	stop_emulator
-	[ -z "$timer_pid" ] || kill "$timer_pid" 2>/dev/null || :
+	[ -z "$tick_pid" ] || kill "$tick_pid" 2>/dev/null
 	[ -z "$tmp" ] || rm -rf -- "$tmp"
 }
 
-timer_pid=
 trap cleanup EXIT
 trap 'exit 129' HUP
 trap 'exit 130' INT
@@ -180,18 +172,11 @@ trap 'exit 143' TERM
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/khv-boot.XXXXXX") || die "cannot create a temporary directory"
 
-# Prints the tail of the emulator's own output, for a failure report.
-show_emu_output()
-{
-	echo "$prog: $lane emulator failed (status $emu_status); its output ends with:" >&2
-	tail -n 20 "$tmp/emu.out" >&2 || :
-}
-
 # ---------------------------------------------------------------- svm, debug
 #
-# QEMU: -no-reboot turns the reboot that panic=-1 asks for into an exit.
-# The serial console goes straight to LOG (QEMU does not buffer it); no
-# display, no monitor, so the terminal is never touched.
+# QEMU: -no-reboot turns a guest reset (and so a panic, with panic=-1) into
+# an exit. No display, no monitor and no stdio chardev, so the terminal is
+# never touched; QEMU writes the serial file unbuffered.
 setup_qemu()
 {
 	local mem=1024 qemu_extra=()
@@ -205,8 +190,8 @@ setup_qemu()
 		"${qemu_extra[@]}")
 }
 
-# QEMU exits 0 both on guest power-off/reset and on a SIGTERM from anyone;
-# only the former is the guest's doing.
+# QEMU exits 0 both on a guest power-off or reset and on a SIGTERM from
+# anyone; only the former is the guest's doing.
 qemu_ended_by_itself()
 {
 	[ "$emu_status" = 0 ] && ! grep -q 'terminating on signal' "$tmp/emu.out"
@@ -217,19 +202,23 @@ qemu_ended_by_itself()
 # Bochs cannot load a kernel directly, so the kernel and initramfs go on an
 # isolinux CD. Notes on the configuration:
 # - count=2: Debian's Bochs 2.7 is built with SMP support and accepts two
-#   CPUs with corei7_haswell_4770; Debian's 6.1 kernel brings both up and
-#   sees vmx and ept on each. megs: 1024 works as well.
-# - Bochs has no -no-reboot, and a reset (keyboard controller, ACPI) boots
-#   the CD again, forever. So the kernel is told to reboot by triple fault
-#   (reboot=t) and Bochs to treat a triple fault as a fatal panic
-#   (reset_on_triple_fault=0, panic: action=fatal) instead of resetting.
-#   Only the emulated host is affected: a triple fault in VMX non-root
-#   operation is a VM exit as usual.
-# - Power-off is also reported by Bochs as a fatal panic; both end Bochs
-#   with status 1, so the exit message tells them from real failures.
-# - clock: sync=none makes guest time follow the instruction count (ips),
-#   so guest-side timings are deterministic.
-# - The serial output file is stdio-buffered: see request_stop().
+#   CPUs with corei7_haswell_4770; Debian's 6.1 kernel brings both up, with
+#   vmx, ept and vpid on each. megs: 1024 works too.
+# - clock: sync=none makes guest time follow the instruction count (ips).
+# - Bochs writes the serial file unbuffered (one write per byte), so LOG is
+#   complete whatever way Bochs ends.
+# - Bochs has no -no-reboot: a reset (keyboard controller, ACPI, triple
+#   fault) boots the CD again, forever. The watch loop below sees the
+#   second "bx_pc_system_c::Reset" in bochs.log (the first one is power-on)
+#   and stops Bochs. A debugger breakpoint on the reset vector would do it
+#   inside Bochs, but any breakpoint makes it several times slower.
+# - panic: action=report. With "fatal" (or the default "ask") a Bochs panic
+#   opens an X dialog and waits for a click, forever. Only the guest's ACPI
+#   power-off is exempt: it ends Bochs with status 1 and "ACPI control:
+#   soft power off". Other panics are passed on to stderr.
+# - The binary has its debugger built in: dbg.rc starts the simulation with
+#   "continue", and should Bochs ever drop back to the debugger, "quit"
+#   ends it instead of a wait for input.
 # - The "nogui" and "term" display libraries do not work in Debian's build,
 #   hence X on a private Xvfb (xvfb-run -a retries if a display is taken).
 setup_bochs()
@@ -249,7 +238,7 @@ setup_bochs()
 		LABEL khv
 		  LINUX /vmlinuz
 		  INITRD /initrd
-		  APPEND $base_cmdline reboot=t${extra:+ $extra}
+		  APPEND $base_cmdline${extra:+ $extra}
 	EOF
 	genisoimage -quiet -R -o "$tmp/boot.iso" \
 		-b isolinux/isolinux.bin -c isolinux/boot.cat \
@@ -261,7 +250,7 @@ setup_bochs()
 	ln -s -- "$log" "$tmp/serial"
 	cat >"$tmp/bochsrc" <<-EOF
 		megs: 1024
-		cpu: model=corei7_haswell_4770, count=2, ips=200000000, reset_on_triple_fault=0
+		cpu: model=corei7_haswell_4770, count=2, ips=200000000
 		romimage: file=$bochs_bios
 		vgaromimage: file=$bochs_vgabios
 		ata0-master: type=cdrom, path="$tmp/boot.iso", status=inserted
@@ -272,15 +261,38 @@ setup_bochs()
 		speaker: enabled=0
 		sound: driver=dummy
 		log: "$tmp/bochs.log"
-		panic: action=fatal
+		panic: action=report
 	EOF
 	printf 'continue\nquit\n' >"$tmp/dbg.rc"
 	emu_cmd=(xvfb-run -a bochs -q -f "$tmp/bochsrc" -rc "$tmp/dbg.rc")
 }
 
+# True once the emulated machine has been reset after power-on.
+bochs_guest_reset()
+{
+	local n
+
+	n=$(grep -c -m 2 -F 'bx_pc_system_c::Reset(' "$tmp/bochs.log" 2>/dev/null) || :
+	[ "${n:-0}" -ge 2 ]
+}
+
+# After a reset Bochs may also end by itself before the watch loop looks.
+# Seen after a kernel panic: the keyboard-controller reset is a software
+# reset to Bochs, so the BIOS run again faults on the IA32_FEATURE_CONTROL
+# MSR the kernel had locked, triple-faults into a hardware reset, and Bochs
+# soon drops to its debugger, which reads "quit".
 bochs_ended_by_itself()
 {
-	grep -q -E 'ACPI control: soft power off|exception with no resolution' "$tmp/emu.out"
+	[ -n "$guest_reset" ] || bochs_guest_reset ||
+		grep -q -F 'ACPI control: soft power off' "$tmp/bochs.log" 2>/dev/null
+}
+
+# Bochs panics (other than power-off) mean the simulation may be bogus.
+bochs_report_panics()
+{
+	grep -F '>>PANIC<<' "$tmp/bochs.log" 2>/dev/null |
+		grep -v -F 'ACPI control: soft power off' | head -n 10 |
+		sed "s/^/$prog: bochs: /" >&2 || :
 }
 
 # ---------------------------------------------------------------------- run
@@ -296,26 +308,47 @@ esac
 # job is no group leader).
 (cd "$tmp" && TMPDIR=$tmp exec setsid "${emu_cmd[@]}") </dev/null >"$tmp/emu.out" 2>&1 &
 emu_pid=$!
-sleep "$timeout" &
-timer_pid=$!
 
-ended='' status=0
-wait -n -p ended "$emu_pid" "$timer_pid" || status=$?
-if [ "$ended" = "$timer_pid" ]; then
-	timer_pid=
-	stop_emulator
-	exit 124
+# Watch, once a second, until the emulator exits, the guest resets (Bochs
+# only) or the time is up.
+deadline=$((SECONDS + timeout)) guest_reset=
+while :; do
+	if ((SECONDS >= deadline)); then
+		stop_emulator
+		[ "$lane" != vmx ] || bochs_report_panics
+		exit 124
+	fi
+	sleep 1 &
+	tick_pid=$!
+	ended='' status=0
+	wait -n -p ended "$emu_pid" "$tick_pid" || status=$?
+	if [ "$ended" = "$emu_pid" ]; then
+		emu_status=$status emu_reaped=1
+		break
+	fi
+	[ "$ended" = "$tick_pid" ] || die "wait failed (status $status)"
+	tick_pid=
+	if [ "$lane" = vmx ] && bochs_guest_reset; then
+		guest_reset=1
+		break
+	fi
+done
+stop_emulator	# stops a reset Bochs; takes care of stray group members
+if [ -n "$tick_pid" ]; then
+	kill "$tick_pid" 2>/dev/null || :
+	tick_pid=
 fi
-[ "$ended" = "$emu_pid" ] || die "wait failed (status $status)"
-emu_status=$status emu_reaped=1
-stop_emulator	# takes care of any stray group member
-kill "$timer_pid" 2>/dev/null || :
-timer_pid=
 
 case $lane in
-svm|debug) qemu_ended_by_itself && exit 0 ;;
-vmx) bochs_ended_by_itself && exit 0 ;;
+svm|debug)
+	qemu_ended_by_itself && exit 0
+	;;
+vmx)
+	bochs_report_panics
+	bochs_ended_by_itself && exit 0
+	;;
 esac
-show_emu_output
+echo "$prog: the $lane emulator failed (status $emu_status); its output ends with:" >&2
+tail -n 20 "$tmp/emu.out" >&2 || :
 [ "$emu_status" != 0 ] || emu_status=1
 exit "$emu_status"
