@@ -11,6 +11,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/msr-index.h>
+#include <asm/tlbflush.h>
 
 #include <khv/khv.h>
 #include <khv/vendor.h>
@@ -64,6 +65,51 @@ static bool khv_mtrr_fixed_ok(u64 v)
 		if (!khv_mtrr_type_ok(v >> (8 * i)))
 			return false;
 	return true;
+}
+
+/*
+ * Address MSRs refuse non-canonical values (linear-address width of the
+ * host's paging, 48 or 57 bits).
+ */
+static bool khv_msr_canonical(u64 v)
+{
+	unsigned int bits = (cr4_read_shadow() & X86_CR4_LA57) ? 57 : 48;
+
+	return (u64)((s64)(v << (64 - bits)) >> (64 - bits)) == v;
+}
+
+/* PAT: eight memory types, each UC, WC, WT, WP, WB or UC-. */
+static bool khv_pat_ok(u64 pat)
+{
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u8 t = pat >> (8 * i);
+
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The architectural checks of a write, the same whichever backend holds the
+ * MSR: true if the value is acceptable.
+ */
+static bool khv_msr_value_ok(u32 index, u64 data)
+{
+	switch (index) {
+	case MSR_LSTAR:
+	case MSR_CSTAR:
+	case MSR_KERNEL_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		return khv_msr_canonical(data);
+	case MSR_IA32_CR_PAT:
+		return khv_pat_ok(data);
+	default:
+		return true;
+	}
 }
 
 /* Returns 0, or 1 if the MSR does not exist (#GP). */
@@ -129,6 +175,8 @@ int khv_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data, bool host)
 	struct khv_msrs *m = &vcpu->arch.msr;
 	int r, slot;
 
+	if (!khv_msr_value_ok(index, data))
+		return 1;
 	if (ops->set_msr) {
 		r = ops->set_msr(vcpu, index, data);
 		if (r <= 0)

@@ -72,9 +72,6 @@ struct khv_exit {
 #define KHV_PF_RSVD		BIT(3)
 #define KHV_PF_FETCH		BIT(4)
 
-/* Bits of struct khv_vcpu_arch.dirty: state the backend must reload. */
-#define KHV_DIRTY_SREGS		BIT(0)
-
 struct khv_emul_ctxt;
 
 /* An MMIO access of the emulated instruction (arch/x86/mmio.c). */

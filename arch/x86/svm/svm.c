@@ -553,27 +553,6 @@ static void khv_svm_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	vmcb->control.clean = 0;
 }
 
-static bool khv_svm_canonical(u64 v)
-{
-	unsigned int bits = (cr4_read_shadow() & X86_CR4_LA57) ? 57 : 48;
-
-	return (u64)((s64)(v << (64 - bits)) >> (64 - bits)) == v;
-}
-
-/* PAT: eight memory types, each UC, WC, WT, WP, WB or UC-. */
-static bool khv_svm_pat_ok(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 static int khv_svm_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data)
 {
 	struct vmcb *vmcb = to_svm(vcpu)->vmcb;
@@ -641,8 +620,7 @@ static int khv_svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 	case MSR_KERNEL_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!khv_svm_canonical(data))
-			return -EINVAL;
+		/* Canonical: checked by the shared code (arch/x86/msr.c). */
 		if (index == MSR_LSTAR)
 			v->lstar = data;
 		else if (index == MSR_CSTAR)
@@ -662,8 +640,6 @@ static int khv_svm_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 		v->sysenter_cs = (u32)data;
 		return 0;
 	case MSR_IA32_CR_PAT:
-		if (!khv_svm_pat_ok(data))
-			return -EINVAL;
 		v->g_pat = data;
 		vmcb->control.clean &= ~BIT(KHV_VMCB_NP);
 		return 0;

@@ -1485,27 +1485,6 @@ static void khv_vmx_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
  * MSRs the VMCS or the backend holds (the rest is arch/x86/msr.c's).
  */
 
-static bool khv_vmx_canonical(u64 v)
-{
-	unsigned int bits = (cr4_read_shadow() & X86_CR4_LA57) ? 57 : 48;
-
-	return (u64)((s64)(v << (64 - bits)) >> (64 - bits)) == v;
-}
-
-/* PAT: eight memory types, each UC, WC, WT, WP, WB or UC-. */
-static bool khv_vmx_pat_ok(u64 pat)
-{
-	int i;
-
-	for (i = 0; i < 8; i++) {
-		u8 t = pat >> (8 * i);
-
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 /*
  * KERNEL_GS_BASE is in the CPU between the first entry and vcpu_put (the
  * guest's SWAPGS changes it there); preemption off so that vcpu_put cannot
@@ -1598,8 +1577,7 @@ static int khv_vmx_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 	case MSR_KERNEL_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
-		if (!khv_vmx_canonical(data))
-			return -EINVAL;
+		/* Canonical: checked by the shared code (arch/x86/msr.c). */
 		if (index == MSR_LSTAR)
 			khv_vmx_set_loaded_msr(vmx, index, &vmx->lstar, data);
 		else if (index == MSR_CSTAR)
@@ -1623,8 +1601,6 @@ static int khv_vmx_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 		return 0;
 	case MSR_IA32_CR_PAT:
 		/* EPT leaves ignore the guest's PAT (write-back, IPAT). */
-		if (!khv_vmx_pat_ok(data))
-			return -EINVAL;
 		vmx->pat = data;
 		return 0;
 	case MSR_IA32_TSC:
