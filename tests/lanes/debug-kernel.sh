@@ -10,7 +10,7 @@
 set -euo pipefail
 
 src_tar=/usr/src/linux-source-6.1.tar.xz
-cache=${KHV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/khv}
+cache=${KHV_CACHE:-${XDG_CACHE_HOME:-${HOME:-/var/cache}/.cache}/khv}
 jobs=${JOBS:-$(( $(nproc) + 1 ))}
 
 # Options switched on over tinyconfig. Keep sorted by topic; any change here
