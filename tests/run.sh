@@ -26,7 +26,7 @@ done
 "$top/scripts/install-deps.sh" || exit 1
 
 # Per-lane wall-clock limits (seconds) for the whole emulated-host run.
-declare -A lane_timeout=([svm]=600 [vmx]=1500 [debug]=900)
+declare -A lane_timeout=([svm]=600 [vmx]=2700 [debug]=900)
 
 # Debian's kernel: the newest installed linux-image with matching headers.
 debian_kver() {
