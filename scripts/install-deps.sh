@@ -12,8 +12,10 @@ pkgs=(
 	linux-image-amd64 qemu-system-x86 busybox-static cpio gzip xz-utils
 	bochs bochsbios vgabios bochs-x xvfb xauth
 	isolinux syslinux-common genisoimage
-	# debug lane kernel
-	linux-source-6.1
+	# debug lane kernel (openssl makes its module signing key)
+	linux-source-6.1 openssl
+	# packaging: make deb, make sign, the packaging lane
+	dkms dh-dkms debhelper dpkg-dev lintian udev
 	# misc used by the harness
 	python3 coreutils findutils procps
 )

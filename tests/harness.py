@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Reads the serial log of one emulated-host run and judges it.
 
-    harness.py lane LANE LOG --boot-rc RC --tests-list LIST --glob GLOB --json OUT
+    harness.py lane LANE LOG --boot-rc RC [--tests-list LIST --glob GLOB]
+               [--expect-check NAME]... --json OUT
         prints the lane's table, writes its results to OUT
     harness.py summary JSON...
         prints every failure again and the closing line
@@ -14,7 +15,9 @@ Verdicts:
     failure. Both skipping for the same reason is a skip.
   - a "khv" selftest is judged on khv alone.
   - a selftest that did not report (hang, crash, lane cut short) fails.
-  - each KHV-CHECK line (module loads, kmemleak, dmesg) is a pass or a fail.
+  - each KHV-CHECK line (module loads, kmemleak, dmesg) is a pass or a fail;
+    a check named with --expect-check that did not report fails.
+  - without --tests-list (the packaging lane) there are no selftests.
   - each KUnit case is a pass, fail or skip.
   - the lane itself passes only if the emulated host reached KHV-END and
     powered off on its own (no timeout, no panic).
@@ -125,7 +128,7 @@ def parse_log(path):
                 ended=ended, panicked=panicked, cut=cur)
 
 
-def judge_lane(lane, log, boot_rc, tests, want_kunit):
+def judge_lane(lane, log, boot_rc, tests, want_kunit, expect_checks=()):
     p = parse_log(log)
     results = []  # dicts: lane, item, kvm, khv, verdict, detail
 
@@ -159,6 +162,10 @@ def judge_lane(lane, log, boot_rc, tests, want_kunit):
 
     for name, ok, detail in p["checks"]:
         add(f"check:{name}", "PASS" if ok else "FAIL", detail=detail)
+    reported = {name for name, _, _ in p["checks"]}
+    for name in expect_checks:
+        if name not in reported:
+            add(f"check:{name}", "FAIL", detail="did not report")
     for case, st in p["kunit"]:
         add(f"kunit:{case}", st)
     if want_kunit and not p["kunit"]:
@@ -200,13 +207,16 @@ def main(argv):
         ap.add_argument("lane")
         ap.add_argument("log")
         ap.add_argument("--boot-rc", type=int, required=True)
-        ap.add_argument("--tests-list", required=True)
+        ap.add_argument("--tests-list")
         ap.add_argument("--glob", default="*")
         ap.add_argument("--kunit", action="store_true")
+        ap.add_argument("--expect-check", action="append", default=[])
         ap.add_argument("--json", required=True)
         a = ap.parse_args(argv[1:])
-        tests = read_tests_list(a.tests_list, a.glob.split(), a.lane)
-        res = judge_lane(a.lane, a.log, a.boot_rc, tests, a.kunit)
+        tests = read_tests_list(a.tests_list, a.glob.split(), a.lane) \
+            if a.tests_list else []
+        res = judge_lane(a.lane, a.log, a.boot_rc, tests, a.kunit,
+                         a.expect_check)
         print(f"== lane {a.lane} ==")
         print_table(res)
         with open(a.json, "w") as f:

@@ -28,10 +28,17 @@ void khv_memslots_destroy(struct khv_memslots *slots)
 	unsigned long id;
 
 	xa_for_each(&slots->by_id, id, s)
-		kfree(s);
+		khv_memslot_free(s);
 	xa_destroy(&slots->by_id);
 	mtree_destroy(&slots->by_gfn);
 	slots->nr_pages = 0;
+}
+
+void khv_memslot_free(struct khv_memslot *s)
+{
+	if (s && s->owns_bitmap)
+		kvfree(s->dirty_bitmap);
+	kfree(s);
 }
 
 struct khv_memslot *khv_memslot_by_gfn(struct khv_memslots *slots, u64 gfn)
@@ -121,8 +128,13 @@ int khv_memslot_check(const struct khv_memslots *slots,
 	return o ? KHV_MR_MOVE : KHV_MR_CREATE;
 }
 
+/*
+ * A new slot; with dirty logging it takes @old's bitmap if @old logs too
+ * (a move keeps the bits, as KVM), else gets a clear one.
+ */
 static struct khv_memslot *
-khv_memslot_new(const struct kvm_userspace_memory_region *mem)
+khv_memslot_new(const struct kvm_userspace_memory_region *mem,
+		struct khv_memslot *old)
 {
 	struct khv_memslot *s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
 
@@ -133,6 +145,18 @@ khv_memslot_new(const struct kvm_userspace_memory_region *mem)
 	s->npages = mem->memory_size >> PAGE_SHIFT;
 	s->userspace_addr = mem->userspace_addr;
 	s->flags = mem->flags;
+	if (!(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		return s;
+	if (old && old->dirty_bitmap) {
+		s->dirty_bitmap = old->dirty_bitmap;
+		return s;
+	}
+	s->dirty_bitmap = kvzalloc(khv_dirty_bitmap_bytes(s), GFP_KERNEL_ACCOUNT);
+	if (!s->dirty_bitmap) {
+		kfree(s);
+		return NULL;
+	}
+	s->owns_bitmap = true;
 	return s;
 }
 
@@ -160,7 +184,7 @@ struct khv_memslot *khv_memslot_commit(struct khv_memslots *slots,
 		return NULL;
 
 	if (change != KHV_MR_DELETE) {
-		s = khv_memslot_new(mem);
+		s = khv_memslot_new(mem, old);
 		if (!s)
 			return ERR_PTR(-ENOMEM);
 		/* Reserve the id entry first: the only step that can fail late. */
@@ -211,10 +235,15 @@ struct khv_memslot *khv_memslot_commit(struct khv_memslots *slots,
 		r = -EINVAL;
 		goto err_free;
 	}
+	if (s && old && s->dirty_bitmap == old->dirty_bitmap && old->owns_bitmap) {
+		/* Readers of the old slot may still mark it: it stays valid. */
+		old->owns_bitmap = false;
+		s->owns_bitmap = true;
+	}
 	slots->generation++;
 	return old;
 
 err_free:
-	kfree(s);
+	khv_memslot_free(s);
 	return ERR_PTR(r);
 }

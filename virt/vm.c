@@ -38,6 +38,8 @@ static void khv_vm_destroy(struct khv_vm *vm)
 	struct khv_vcpu *vcpu;
 	unsigned long i;
 
+	/* No notifier callback may run (and kick vCPUs) past this point. */
+	khv_s2_detach(vm);
 	xa_for_each(&vm->vcpus, i, vcpu)
 		khv_vcpu_destroy(vcpu);
 	xa_destroy(&vm->vcpus);
@@ -87,11 +89,158 @@ static int khv_vm_set_memory_region(struct khv_vm *vm,
 		 */
 		if (change != KHV_MR_FLAGS_ONLY)
 			khv_s2_zap(vm, old->base_gfn, old->npages);
-		kfree(old);
+		khv_memslot_free(old);
+	}
+	if (change == KHV_MR_FLAGS_ONLY && (mem->flags & KVM_MEM_LOG_DIRTY_PAGES)) {
+		struct khv_memslot *s = khv_memslot_by_id(&vm->slots, (u16)mem->slot);
+
+		/*
+		 * Logging starts: no fault can map from the unlogged slot any
+		 * more (grace period above), so write-protecting what is mapped
+		 * now makes the guest's next write to every page fault.
+		 */
+		if (vm->arch.dirty_log_manual & KVM_DIRTY_LOG_INITIALLY_SET)
+			bitmap_set(s->dirty_bitmap, 0, s->npages);
+		khv_s2_write_protect(vm, s->base_gfn, khv_memslot_end(s));
+	} else if (change == KHV_MR_CREATE && (mem->flags & KVM_MEM_LOG_DIRTY_PAGES) &&
+		   (vm->arch.dirty_log_manual & KVM_DIRTY_LOG_INITIALLY_SET)) {
+		struct khv_memslot *s = khv_memslot_by_id(&vm->slots, (u16)mem->slot);
+
+		bitmap_set(s->dirty_bitmap, 0, s->npages);
 	}
 out:
 	mutex_unlock(&vm->slots_lock);
 	return r;
+}
+
+/* The logged slot a dirty-log ioctl names, or an ERR_PTR as KVM. */
+static struct khv_memslot *khv_dirty_log_slot(struct khv_vm *vm, u32 slot)
+{
+	struct khv_memslot *s;
+
+	/* KVM knows two address spaces on x86; khv has only the first. */
+	if ((slot >> 16) >= 2 || (u16)slot >= KHV_USER_MEM_SLOTS)
+		return ERR_PTR(-EINVAL);
+	s = (slot >> 16) ? NULL : khv_memslot_by_id(&vm->slots, (u16)slot);
+	if (!s || !s->dirty_bitmap)
+		return ERR_PTR(-ENOENT);
+	return s;
+}
+
+/*
+ * KVM_GET_DIRTY_LOG. Without manual protection the bits are taken (each
+ * word swapped with 0), their pages write-protected and every TLB flushed
+ * before the bitmap reaches user space: a write the bitmap does not show
+ * either happened before the copy user space makes next, or faults and is
+ * in the next harvest.
+ */
+static int khv_get_dirty_log(struct khv_vm *vm, struct kvm_dirty_log *log)
+{
+	unsigned long *bm, *buf, n, i;
+	struct khv_memslot *s;
+	int r;
+
+	mutex_lock(&vm->slots_lock);
+	s = khv_dirty_log_slot(vm, log->slot);
+	if (IS_ERR(s)) {
+		r = PTR_ERR(s);
+		goto out;
+	}
+	bm = s->dirty_bitmap;
+	n = khv_dirty_bitmap_bytes(s);
+	if (vm->arch.dirty_log_manual) {
+		r = copy_to_user(log->dirty_bitmap, bm, n) ? -EFAULT : 0;
+		goto out;
+	}
+	buf = kvzalloc(n, GFP_KERNEL_ACCOUNT);
+	r = -ENOMEM;
+	if (!buf)
+		goto out;
+	for (i = 0; i < n / sizeof(long); i++) {
+		if (!READ_ONCE(bm[i]))
+			continue;
+		buf[i] = xchg(&bm[i], 0);
+		khv_s2_write_protect_mask(vm, s->base_gfn + i * BITS_PER_LONG,
+					  buf[i]);
+	}
+	r = copy_to_user(log->dirty_bitmap, buf, n) ? -EFAULT : 0;
+	kvfree(buf);
+out:
+	mutex_unlock(&vm->slots_lock);
+	return r;
+}
+
+/* KVM_CLEAR_DIRTY_LOG: clear the given bits and re-protect their pages. */
+static int khv_clear_dirty_log(struct khv_vm *vm, struct kvm_clear_dirty_log *log)
+{
+	unsigned long *bm, *buf, n, i, w;
+	struct khv_memslot *s;
+	int r;
+
+	if ((log->slot >> 16) >= 2 || (u16)log->slot >= KHV_USER_MEM_SLOTS)
+		return -EINVAL;
+	if (log->first_page & 63)
+		return -EINVAL;
+	mutex_lock(&vm->slots_lock);
+	s = khv_dirty_log_slot(vm, log->slot);
+	if (IS_ERR(s)) {
+		r = PTR_ERR(s);
+		goto out;
+	}
+	r = -EINVAL;
+	if (log->first_page > s->npages ||
+	    log->num_pages > s->npages - log->first_page ||
+	    (log->num_pages < s->npages - log->first_page && (log->num_pages & 63)))
+		goto out;
+	bm = s->dirty_bitmap;
+	n = ALIGN(log->num_pages, BITS_PER_LONG) / 8;
+	r = 0;
+	if (!n)
+		goto out;
+	buf = kvmalloc(n, GFP_KERNEL_ACCOUNT);
+	r = -ENOMEM;
+	if (!buf)
+		goto out;
+	r = -EFAULT;
+	if (copy_from_user(buf, log->dirty_bitmap, n))
+		goto out_free;
+	w = log->first_page / BITS_PER_LONG;
+	for (i = 0; i < n / sizeof(long); i++) {
+		unsigned long mask = buf[i];
+
+		if (!mask)
+			continue;
+		/* Only bits that were set need their page protected again. */
+		mask &= atomic_long_fetch_andnot(mask, (atomic_long_t *)&bm[w + i]);
+		if (mask)
+			khv_s2_write_protect_mask(vm, s->base_gfn +
+						  (w + i) * BITS_PER_LONG, mask);
+	}
+	r = 0;
+out_free:
+	kvfree(buf);
+out:
+	mutex_unlock(&vm->slots_lock);
+	return r;
+}
+
+static int khv_vm_enable_cap(struct khv_vm *vm, const struct kvm_enable_cap *cap)
+{
+	u64 allowed = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+
+	switch (cap->cap) {
+	case KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2:
+		if (cap->args[0] & KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE)
+			allowed |= KVM_DIRTY_LOG_INITIALLY_SET;
+		if (cap->flags || (cap->args[0] & ~allowed))
+			return -EINVAL;
+		mutex_lock(&vm->slots_lock);
+		vm->arch.dirty_log_manual = cap->args[0];
+		mutex_unlock(&vm->slots_lock);
+		return 0;
+	default:
+		return -EINVAL;
+	}
 }
 
 static long khv_vm_ioctl(struct file *filp, unsigned int ioctl,
@@ -115,9 +264,30 @@ static long khv_vm_ioctl(struct file *filp, unsigned int ioctl,
 	}
 	case KVM_CHECK_EXTENSION:
 		return khv_check_extension(vm, arg);
+	case KVM_GET_DIRTY_LOG: {
+		struct kvm_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return khv_get_dirty_log(vm, &log);
+	}
+	case KVM_CLEAR_DIRTY_LOG: {
+		struct kvm_clear_dirty_log log;
+
+		if (copy_from_user(&log, argp, sizeof(log)))
+			return -EFAULT;
+		return khv_clear_dirty_log(vm, &log);
+	}
+	case KVM_ENABLE_CAP: {
+		struct kvm_enable_cap cap;
+
+		if (copy_from_user(&cap, argp, sizeof(cap)))
+			return -EFAULT;
+		return khv_vm_enable_cap(vm, &cap);
+	}
 	default:
 		/* KVM answers unknown VM ioctls with -ENOTTY. */
-		return -ENOTTY;
+		return khv_arch_vm_ioctl(vm, ioctl, arg);
 	}
 }
 

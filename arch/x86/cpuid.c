@@ -4,6 +4,8 @@
  * the CPUID exit.
  */
 #include <linux/mm.h>
+#include <asm/cpufeature.h>
+#include <asm/fpu/types.h>
 #include <asm/processor.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -92,6 +94,14 @@ const struct kvm_cpuid_entry2 *khv_cpuid_find(struct khv_vcpu *vcpu,
 #define KHV_CPUID1_ECX	(F(0) | F(1) | F(9) | F(13) | F(19) | F(20) | F(22) | \
 			 F(23) | F(25) | F(30))
 	/* SSE3 PCLMULQDQ SSSE3 CX16 SSE4.1 SSE4.2 MOVBE POPCNT AES RDRAND */
+#define KHV_CPUID1_ECX_XSAVE	(F(12) | F(26) | F(28) | F(29))
+	/* FMA XSAVE AVX F16C: with XSAVE, which khv switches (XCR0). OSXSAVE
+	 * (bit 27) follows the guest's CR4 when the guest runs CPUID. */
+#define KHV_CPUID7_EBX_AVX	F(5)		/* AVX2 */
+#define KHV_CPUID7_EBX_AVX512	(F(16) | F(17) | F(28) | F(30) | F(31))
+	/* AVX512F DQ CD BW VL */
+#define KHV_CPUIDD1_EAX		(F(0) | F(1) | F(2))
+	/* XSAVEOPT XSAVEC XGETBV1; not XSAVES (no IA32_XSS) */
 /* Leaf 7 subleaf 0. */
 #define KHV_CPUID7_EBX	(F(0) | F(3) | F(7) | F(8) | F(9) | F(18) | F(19) | \
 			 F(20) | F(23) | F(29))
@@ -128,8 +138,36 @@ static struct kvm_cpuid_entry2 *khv_cpuid_add(struct khv_cpuid_out *o,
 	return e;
 }
 
+/* The vCPU's physical-address width, from CPUID 0x80000008 (else 36). */
+unsigned int khv_cpuid_maxphyaddr(struct khv_vcpu *vcpu)
+{
+	const struct kvm_cpuid_entry2 *e = khv_cpuid_find(vcpu, 0x80000008, 0);
+
+	return e && (e->eax & 0xff) ? min_t(u32, e->eax & 0xff, 52) : 36;
+}
+
+/*
+ * Bytes an XSAVE image of the components in @xcr0 takes (standard
+ * format): the legacy area and header, then each component at the offset
+ * CPUID 0xd gives.
+ */
+u32 khv_xstate_size(u64 xcr0)
+{
+	u32 size = 512 + 64, eax, ebx, ecx, edx;
+	int i;
+
+	for (i = 2; i < 64; i++) {
+		if (!(xcr0 & BIT_ULL(i)))
+			continue;
+		cpuid_count(0xd, i, &eax, &ebx, &ecx, &edx);
+		size = max(size, eax + ebx);
+	}
+	return size;
+}
+
 static int khv_cpuid_fill(struct khv_cpuid_out *o)
 {
+	u64 xcr0 = khv_supported_xcr0();
 	struct kvm_cpuid_entry2 *e;
 	u32 fn, max;
 	int i;
@@ -147,7 +185,10 @@ static int khv_cpuid_fill(struct khv_cpuid_out *o)
 			if (!e)
 				break;
 			e->edx &= KHV_CPUID1_EDX;
-			e->ecx = (e->ecx & KHV_CPUID1_ECX) | F(31);	/* hypervisor */
+			e->ecx &= KHV_CPUID1_ECX |
+				  (xcr0 & XFEATURE_MASK_YMM ? KHV_CPUID1_ECX_XSAVE :
+				   boot_cpu_has(X86_FEATURE_XSAVE) ? F(26) : 0);
+			e->ecx |= F(31);	/* hypervisor */
 			/* Initial APIC id and logical count: user space sets them. */
 			e->ebx &= 0xffff;
 			break;
@@ -173,12 +214,41 @@ static int khv_cpuid_fill(struct khv_cpuid_out *o)
 			if (!e)
 				break;
 			e->eax = 0;		/* no further subleaves */
-			e->ebx &= KHV_CPUID7_EBX;
+			e->ebx &= KHV_CPUID7_EBX |
+				  (xcr0 & XFEATURE_MASK_YMM ? KHV_CPUID7_EBX_AVX : 0) |
+				  (xcr0 & XFEATURE_MASK_AVX512 ? KHV_CPUID7_EBX_AVX512 : 0);
 			e->ecx &= KHV_CPUID7_ECX;
 			e->edx = 0;
 			break;
+		case 0xd:
+			if (!boot_cpu_has(X86_FEATURE_XSAVE))
+				break;
+			/* Subleaf 0: features, sizes; 1: XSAVE variants. */
+			e = khv_cpuid_add(o, fn, 0, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			if (!e)
+				break;
+			e->eax = (u32)xcr0;
+			e->edx = xcr0 >> 32;
+			e->ebx = khv_xstate_size(XFEATURE_MASK_FPSSE);
+			e->ecx = khv_xstate_size(xcr0);
+			e = khv_cpuid_add(o, fn, 1, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+			if (!e)
+				break;
+			e->eax &= KHV_CPUIDD1_EAX;
+			e->ebx = e->ecx = e->edx = 0;
+			/* One subleaf per user state component: size, offset. */
+			for (i = 2; i < 64; i++) {
+				if (!(xcr0 & BIT_ULL(i)))
+					continue;
+				e = khv_cpuid_add(o, fn, i, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+				if (!e)
+					break;
+				e->ecx &= 1;	/* bit 0: XSS component (none) */
+				e->edx = 0;
+			}
+			break;
 		default:
-			/* 3, 6, 8..0xd: nothing khv virtualizes (0xd: XSAVE). */
+			/* 3, 6, 8..0xc: nothing khv virtualizes. */
 			break;
 		}
 		if (o->n >= o->max)

@@ -9,15 +9,21 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/nospec.h>
+#include <linux/percpu.h>
+#include <asm/cpufeature.h>
+#include <asm/debugreg.h>
+#include <asm/fpu/xcr.h>
 #include <asm/traps.h>
 
 #include <khv/khv.h>
 #include <khv/vendor.h>
 #include <khv/x86_walk.h>
 
+/* The instruction completed: RIP past it, and its interrupt shadow gone. */
 static void khv_skip_insn(struct khv_vcpu *vcpu)
 {
 	vcpu->arch.rip = vcpu->arch.exit.next_rip;
+	vcpu->arch.int_shadow = 0;
 }
 
 static int khv_internal_error(struct khv_vcpu *vcpu, u32 suberror)
@@ -73,11 +79,11 @@ static int khv_string_pio_fault(struct khv_vcpu *vcpu, struct kvm_sregs *s,
 	if (r == KHV_WALK_FAULT) {
 		s->cr2 = la;
 		ops->set_sregs(vcpu, s);
-		ops->queue_exception(vcpu, PF_VECTOR, true, err);
+		khv_queue_exception(vcpu, PF_VECTOR, true, err);
 		return 1;
 	}
 	if (r == KHV_WALK_NONCANONICAL) {
-		ops->queue_exception(vcpu, GP_VECTOR, true, 0);
+		khv_queue_exception(vcpu, GP_VECTOR, true, 0);
 		return 1;
 	}
 	/* String I/O to or from MMIO is not supported. */
@@ -264,11 +270,24 @@ static int khv_exit_cpuid(struct khv_vcpu *vcpu)
 	u64 *r = vcpu->arch.regs;
 	const struct kvm_cpuid_entry2 *e;
 
-	e = khv_cpuid_find(vcpu, (u32)r[KHV_RAX], (u32)r[KHV_RCX]);
+	u32 fn = r[KHV_RAX], idx = r[KHV_RCX];
+
+	e = khv_cpuid_find(vcpu, fn, idx);
 	r[KHV_RAX] = e ? e->eax : 0;
 	r[KHV_RBX] = e ? e->ebx : 0;
 	r[KHV_RCX] = e ? e->ecx : 0;
 	r[KHV_RDX] = e ? e->edx : 0;
+	/* Bits that follow the guest's state, as on a real CPU. */
+	if (e && fn == 1 && (e->ecx & BIT(26))) {
+		struct kvm_sregs *s = vcpu->arch.emul_sregs;
+
+		vcpu->vm->ops->get_sregs(vcpu, s);
+		r[KHV_RCX] &= ~BIT(27);
+		if (s->cr4 & X86_CR4_OSXSAVE)
+			r[KHV_RCX] |= BIT(27);	/* OSXSAVE */
+	}
+	if (e && fn == 0xd && idx == 0)
+		r[KHV_RBX] = khv_xstate_size(vcpu->arch.xcr0);
 	khv_skip_insn(vcpu);
 	return 1;
 }
@@ -291,7 +310,7 @@ static int khv_exit_msr(struct khv_vcpu *vcpu)
 	khv_skip_insn(vcpu);
 	return 1;
 gp:
-	vcpu->vm->ops->queue_exception(vcpu, GP_VECTOR, true, 0);
+	khv_queue_exception(vcpu, GP_VECTOR, true, 0);
 	return 1;
 }
 
@@ -315,13 +334,170 @@ static int khv_exit_shutdown(struct khv_vcpu *vcpu)
 
 static int khv_exit_ud(struct khv_vcpu *vcpu)
 {
-	vcpu->vm->ops->queue_exception(vcpu, UD_VECTOR, false, 0);
+	khv_queue_exception(vcpu, UD_VECTOR, false, 0);
 	return 1;
 }
+
+static int khv_exit_unknown(struct khv_vcpu *vcpu);
+
+#define KHV_DR7_GD	BIT(13)		/* general detect enable */
+#define KHV_DR6_BD	BIT(13)		/* ... and its DR6 status bit */
 
 static int khv_exit_none(struct khv_vcpu *vcpu)
 {
 	return 1;
+}
+
+/* The CPL, from the segment state (real mode 0, virtual-8086 mode 3). */
+static unsigned int khv_cpl(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
+{
+	if (!(s->cr0 & X86_CR0_PE))
+		return 0;
+	if (vcpu->arch.rflags & X86_EFLAGS_VM)
+		return 3;
+	return s->ss.dpl;
+}
+
+static bool khv_long64(const struct kvm_sregs *s)
+{
+	return (s->efer & EFER_LMA) && s->cs.l;
+}
+
+/* XSETBV: only XCR0 exists; checks as the SDM lists them (#UD, #GP). */
+static int khv_exit_xsetbv(struct khv_vcpu *vcpu)
+{
+	struct kvm_sregs *s = vcpu->arch.emul_sregs;
+	u64 *r = vcpu->arch.regs;
+	u64 val = ((r[KHV_RDX] & 0xffffffffULL) << 32) | (u32)r[KHV_RAX];
+
+	vcpu->vm->ops->get_sregs(vcpu, s);
+	if (!(s->cr4 & X86_CR4_OSXSAVE)) {
+		khv_queue_exception(vcpu, UD_VECTOR, false, 0);
+		return 1;
+	}
+	if (khv_cpl(vcpu, s) || (u32)r[KHV_RCX] != XCR_XFEATURE_ENABLED_MASK ||
+	    khv_set_xcr0(vcpu, val)) {
+		khv_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	khv_skip_insn(vcpu);
+	return 1;
+}
+
+/*
+ * Find the GPR of a MOV to/from DRn at RIP (0f 21 /r, 0f 23 /r), for
+ * backends whose exit does not say; also gives the instruction's end.
+ * Returns false if the bytes are not such a MOV.
+ */
+static bool khv_decode_mov_dr(struct khv_vcpu *vcpu, const struct kvm_sregs *s,
+			      int *gpr, u64 *next_rip)
+{
+	bool long64 = khv_long64(s);
+	u64 la = long64 ? vcpu->arch.rip : (u32)(s->cs.base + vcpu->arch.rip);
+	unsigned int i, len = min_t(unsigned int, 15, PAGE_SIZE - offset_in_page(la));
+	u8 b[15], rex = 0;
+	u64 fault_la;
+	u32 err;
+
+	if (khv_linear_rw(vcpu, s, la, b, len, KHV_ACC_FETCH, &err, &fault_la))
+		return false;
+	for (i = 0; i + 2 < len; i++) {
+		if (long64 && (b[i] & 0xf0) == 0x40) {
+			rex = b[i];
+			continue;
+		}
+		if (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 ||
+		    b[i] == 0x26 || b[i] == 0x2e || b[i] == 0x36 || b[i] == 0x3e ||
+		    b[i] == 0x64 || b[i] == 0x65) {
+			rex = 0;	/* REX counts only right before 0f */
+			continue;
+		}
+		if (b[i] != 0x0f || (b[i + 1] != 0x21 && b[i + 1] != 0x23))
+			return false;
+		/* ModRM: the mod field is ignored, rm names the GPR. */
+		*gpr = (b[i + 2] & 7) | ((rex & 1) << 3);
+		*next_rip = vcpu->arch.rip + i + 3;
+		return true;
+	}
+	return false;
+}
+
+/*
+ * MOV to/from a debug register: every one exits, and the guest's registers
+ * live in vcpu->arch (the backend loads DR0-3 into the hardware only while
+ * DR7 arms a breakpoint). SDM vol. 3, 18.2 and the MOV DR page.
+ */
+static int khv_exit_dr(struct khv_vcpu *vcpu)
+{
+	struct khv_exit *x = &vcpu->arch.exit;
+	struct kvm_sregs *s = vcpu->arch.emul_sregs;
+	struct khv_vcpu_arch *a = &vcpu->arch;
+	unsigned int dr = x->dr.dr & 7;
+	int gpr = x->dr.gpr;
+	u64 next_rip = x->next_rip, val;
+
+	vcpu->vm->ops->get_sregs(vcpu, s);
+	/* The backend may not know the GPR or the instruction's end. */
+	if ((gpr < 0 || next_rip <= vcpu->arch.rip) &&
+	    !khv_decode_mov_dr(vcpu, s, &gpr, &next_rip))
+		return khv_internal_error(vcpu, KVM_INTERNAL_ERROR_EMULATION);
+	if ((dr == 4 || dr == 5) && (s->cr4 & X86_CR4_DE)) {
+		khv_queue_exception(vcpu, UD_VECTOR, false, 0);
+		return 1;
+	}
+	if (khv_cpl(vcpu, s)) {
+		khv_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
+	}
+	/* General detect: the access itself raises #DB (DR6.BD). */
+	if (a->dr7 & KHV_DR7_GD) {
+		a->dr6 = (a->dr6 & ~DR_STEP) | DR6_RESERVED | KHV_DR6_BD;
+		a->dr7 &= ~KHV_DR7_GD;
+		khv_queue_exception(vcpu, DB_VECTOR, false, 0);
+		return 1;
+	}
+	if (dr == 4 || dr == 5)
+		dr += 2;
+	if (x->dr.write) {
+		val = a->regs[gpr];
+		if (!khv_long64(s))
+			val = (u32)val;
+		switch (dr) {
+		case 0: case 1: case 2: case 3:
+			a->db[dr] = val;
+			break;
+		case 6:
+			if (val >> 32)
+				goto gp;
+			/* Bits 4-11, 16-31 read as 1, 12 and 14-15 as 0... */
+			a->dr6 = (val & 0x0001e00f) | DR6_RESERVED;
+			break;
+		default:
+			if (val >> 32)
+				goto gp;
+			/* ... bit 10 of DR7 reads as 1, 11, 12, 14, 15 as 0. */
+			a->dr7 = (val & 0xffff23ffULL) | 0x400;
+			break;
+		}
+	} else {
+		val = dr < 4 ? a->db[dr] : dr == 6 ? a->dr6 : a->dr7;
+		a->regs[gpr] = khv_long64(s) ? val : (u32)val;
+	}
+	vcpu->arch.rip = next_rip;
+	vcpu->arch.int_shadow = 0;
+	return 1;
+gp:
+	khv_queue_exception(vcpu, GP_VECTOR, true, 0);
+	return 1;
+}
+
+static int khv_exit_vendor(struct khv_vcpu *vcpu)
+{
+	const struct khv_vendor_ops *ops = vcpu->vm->ops;
+
+	if (!ops->handle_exit)
+		return khv_exit_unknown(vcpu);
+	return ops->handle_exit(vcpu);
 }
 
 static int khv_exit_fail_entry(struct khv_vcpu *vcpu)
@@ -351,6 +527,11 @@ static int (*const khv_exit_handlers[KHV_NR_EXITS])(struct khv_vcpu *) = {
 	[KHV_EXIT_STAGE2_FAULT]	= khv_exit_stage2,
 	[KHV_EXIT_SHUTDOWN]	= khv_exit_shutdown,
 	[KHV_EXIT_UD]		= khv_exit_ud,
+	[KHV_EXIT_XSETBV]	= khv_exit_xsetbv,
+	[KHV_EXIT_IRQ_WINDOW]	= khv_exit_none,
+	[KHV_EXIT_NMI_WINDOW]	= khv_exit_none,
+	[KHV_EXIT_DR]		= khv_exit_dr,
+	[KHV_EXIT_VENDOR]	= khv_exit_vendor,
 	[KHV_EXIT_FAIL_ENTRY]	= khv_exit_fail_entry,
 	[KHV_EXIT_UNKNOWN]	= khv_exit_unknown,
 };

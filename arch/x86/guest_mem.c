@@ -23,6 +23,9 @@ static void __user *khv_gpa_to_hva(struct khv_vm *vm, u64 gpa, bool write)
 
 	if (!s || (write && (s->flags & KVM_MEM_READONLY)))
 		return NULL;
+	/* The caller writes right after, under the same SRCU section. */
+	if (write)
+		khv_mark_dirty(s, gpa >> PAGE_SHIFT);
 	return (void __user *)(s->userspace_addr +
 			       (gpa - (s->base_gfn << PAGE_SHIFT)));
 }
@@ -51,6 +54,7 @@ int khv_gpa_rw(struct khv_vcpu *vcpu, u64 gpa, void *buf, unsigned int len,
 	srcu_read_unlock(&vm->srcu, idx);
 	return r;
 }
+EXPORT_SYMBOL_GPL(khv_gpa_rw);
 
 static int khv_walk_read_pte(void *ctx, u64 gpa, u64 *val, unsigned int size)
 {

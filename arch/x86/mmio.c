@@ -160,7 +160,7 @@ static void khv_inject(struct khv_vcpu *vcpu, struct kvm_sregs *s,
 		s->cr2 = c->exception.cr2;
 		ops->set_sregs(vcpu, s);
 	}
-	ops->queue_exception(vcpu, c->exception.vector,
+	khv_queue_exception(vcpu, c->exception.vector,
 			     c->exception.has_error_code,
 			     c->exception.error_code);
 }
@@ -220,6 +220,7 @@ int khv_emulate(struct khv_vcpu *vcpu)
 	case KHV_EMUL_OK:
 		memcpy(vcpu->arch.regs, c->regs, sizeof(c->regs));
 		vcpu->arch.rip = c->rip;
+		vcpu->arch.int_shadow = 0;
 		vcpu->arch.rflags = c->rflags;
 		if (!m->write_pending)
 			return 1;

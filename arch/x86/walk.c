@@ -15,11 +15,12 @@
  * PAE PDPTEs: the processor loads the four PDPTEs when CR3 (or a paging
  * control) is written and uses the latched values until the next load,
  * refusing a PDPTE with reserved bits with #GP at load time. The walker has
- * no such latch: it reads the PDPTE from CR3 on every walk, and reports a
- * present PDPTE with a reserved bit as a #PF with RSVD. A guest that edits
- * its PDPT without reloading CR3 sees the new value here earlier than on
- * hardware (AMD's nested-paging guests behave this way anyway). PDPTEs carry
- * no accessed bit and no access rights, so a PAE walk never writes them.
+ * no such latch: it reads the PDPTE from CR3 on every walk, and, like KVM's
+ * walker, does not check its reserved bits (the load did; QEMU's emulated
+ * CPU even sets bit 5 in them). A guest that edits its PDPT without
+ * reloading CR3 sees the new value here earlier than on hardware (AMD's
+ * nested-paging guests behave this way anyway). PDPTEs carry no accessed
+ * bit and no access rights, so a PAE walk never writes them.
  */
 #include <linux/bits.h>
 #include <linux/errno.h>
@@ -88,8 +89,8 @@ static void walk_fmt_pae(const struct khv_walk_mode *m, struct walk_fmt *f)
 	f->size = 8;
 	f->rights_top = 2;
 	f->table = m->cr3 & GENMASK_ULL(31, 5);
-	/* PDPTE: no rights, no A bit, no PS; bits 2:1, 8:5 and 63 reserved. */
-	f->rsvd[3][0] = hi | PTE_XD | GENMASK_ULL(2, 1) | GENMASK_ULL(8, 5);
+	/* PDPTE: no rights, no A bit, no PS; reserved bits checked at load. */
+	f->rsvd[3][0] = 0;
 	f->rsvd[2][0] = hi | xd;
 	f->rsvd[2][1] = hi | xd | GENMASK_ULL(20, 13);
 	f->large[2] = true;

@@ -21,6 +21,7 @@
 #ifndef KHV_MEMSLOT_H
 #define KHV_MEMSLOT_H
 
+#include <linux/bitops.h>
 #include <linux/kvm.h>
 #include <linux/maple_tree.h>
 #include <linux/types.h>
@@ -38,6 +39,14 @@ struct khv_memslot {
 	unsigned long userspace_addr;
 	u32 flags;
 	u16 id;
+	/*
+	 * KVM_MEM_LOG_DIRTY_PAGES: one bit per page, set (atomically) by
+	 * whoever lets the guest write a page or writes it for the guest,
+	 * harvested under slots_lock. A slot that moves hands its bitmap on
+	 * to its successor (owns_bitmap false in the old one).
+	 */
+	unsigned long *dirty_bitmap;
+	bool owns_bitmap;
 };
 
 struct khv_memslots {
@@ -78,6 +87,21 @@ struct khv_memslot *khv_memslot_commit(struct khv_memslots *slots,
 				       const struct kvm_userspace_memory_region *mem,
 				       enum khv_memslot_change change,
 				       struct khv_memslot *old);
+
+/* Frees a slot no reader can see any more, and the bitmap it owns. */
+void khv_memslot_free(struct khv_memslot *s);
+
+static inline unsigned long khv_dirty_bitmap_bytes(const struct khv_memslot *s)
+{
+	return ALIGN(s->npages, BITS_PER_LONG) / 8;
+}
+
+/* Record a guest write to @gfn (in @s); SRCU held. */
+static inline void khv_mark_dirty(struct khv_memslot *s, u64 gfn)
+{
+	if (s->dirty_bitmap)
+		set_bit(gfn - s->base_gfn, s->dirty_bitmap);
+}
 
 /* Lookups; the caller holds the owner's SRCU read lock or its slots_lock. */
 struct khv_memslot *khv_memslot_by_gfn(struct khv_memslots *slots, u64 gfn);

@@ -62,19 +62,25 @@ struct khv_vendor_ops {
 	void (*vcpu_put)(struct khv_vcpu *vcpu);
 	/*
 	 * Enter the guest once. Called with interrupts disabled. Loads
-	 * vcpu->arch.regs/rip/rflags, handles pending requests (TLB flush),
-	 * runs the guest, stores them back and fills vcpu->arch.exit.
+	 * vcpu->arch.regs/rip/rflags, int_shadow, nmi_masked, cr8 and the
+	 * debug registers; programs vcpu->arch.inject and the irq/nmi
+	 * windows; handles pending requests (TLB flush); runs the guest;
+	 * stores that state back and fills vcpu->arch.exit (exit.idt
+	 * included). See struct khv_vcpu_arch in x86.h.
 	 */
 	void (*run)(struct khv_vcpu *vcpu);
+	/*
+	 * Optional: finish an exit the backend classified KHV_EXIT_VENDOR,
+	 * in process context (interrupts on, may sleep, vCPU loaded).
+	 * Returns what an exit handler returns: > 0 re-enter, 0 to user
+	 * space (vcpu->run filled in), -errno.
+	 */
+	int (*handle_exit)(struct khv_vcpu *vcpu);
 
 	/* Segments, control registers, EFER, descriptor tables. set_sregs
 	 * gets a state the shared code has validated. */
 	void (*get_sregs)(struct khv_vcpu *vcpu, struct kvm_sregs *sregs);
 	void (*set_sregs)(struct khv_vcpu *vcpu, const struct kvm_sregs *sregs);
-	/* Make the guest take exception @vector (error code if has_err). */
-	void (*queue_exception)(struct khv_vcpu *vcpu, u8 vector,
-				bool has_err, u32 err);
-
 	/*
 	 * MSRs the hardware keeps in the VMCB/VMCS or switches itself (EFER,
 	 * STAR/LSTAR/CSTAR/SFMASK, KERNEL_GS_BASE, SYSENTER_*, PAT, TSC...).
@@ -84,6 +90,12 @@ struct khv_vendor_ops {
 	 */
 	int (*get_msr)(struct khv_vcpu *vcpu, u32 index, u64 *data);
 	int (*set_msr)(struct khv_vcpu *vcpu, u32 index, u64 data);
+
+	/*
+	 * The hardware keeps one interrupt-shadow bit (SVM): a shadow set
+	 * through KVM_SET_VCPU_EVENTS reads back as both MOV SS and STI.
+	 */
+	bool shadow_merged;
 
 	/* Stage-2 page-table format and the root's physical address use. */
 	const struct khv_s2_format *s2_format;

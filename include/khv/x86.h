@@ -9,6 +9,7 @@
 #define KHV_X86_H
 
 #include <linux/kvm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/preempt.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -39,16 +40,48 @@ enum khv_exit_reason {
 	KHV_EXIT_SHUTDOWN,	/* triple fault */
 	KHV_EXIT_UD,		/* instruction the guest may not use: #UD */
 	KHV_EXIT_XSETBV,
-	KHV_EXIT_IRQ_WINDOW,
+	KHV_EXIT_IRQ_WINDOW,	/* the guest can take an interrupt now */
+	KHV_EXIT_NMI_WINDOW,	/* the guest can take an NMI now */
+	KHV_EXIT_DR,		/* MOV to/from a debug register */
+	KHV_EXIT_VENDOR,	/* the backend finishes it: ops->handle_exit */
 	KHV_EXIT_FAIL_ENTRY,	/* VMRUN/VMLAUNCH refused the state */
 	KHV_EXIT_UNKNOWN,	/* an exit the backend could not classify */
 	KHV_NR_EXITS
+};
+
+/*
+ * An event delivered through the guest's IDT: what the shared code asks a
+ * backend to inject, and what an exit reports as interrupted.
+ */
+enum khv_event_type {
+	KHV_EV_NONE,
+	KHV_EV_EXTINT,		/* external interrupt (KVM_INTERRUPT) */
+	KHV_EV_NMI,
+	KHV_EV_EXCEPTION,	/* hardware exception */
+	KHV_EV_SOFT_INT,	/* INT n */
+	KHV_EV_SOFT_EXCEPTION,	/* INT3, INTO */
+	KHV_EV_PRIV_SOFT_EXCEPTION, /* INT1 (ICEBP) */
+};
+
+struct khv_event {
+	u8 type;		/* KHV_EV_* */
+	u8 vector;
+	u8 insn_len;		/* software events: the instruction's length */
+	bool has_err;
+	u32 err;
 };
 
 struct khv_exit {
 	enum khv_exit_reason reason;
 	u64 hw_reason;		/* the backend's own exit code, for reports */
 	u64 next_rip;		/* RIP after the instruction, 0 if unknown */
+	/*
+	 * The event whose delivery this exit interrupted (SVM EXITINTINFO,
+	 * VMX IDT-vectoring information), type KHV_EV_NONE if none. Filled
+	 * on every exit; the shared code delivers it again. A backend never
+	 * re-injects on its own.
+	 */
+	struct khv_event idt;
 	union {
 		struct {
 			u16 port;
@@ -62,6 +95,11 @@ struct khv_exit {
 			bool write, fetch;
 			bool present;	/* a stage-2 entry was there */
 		} s2;
+		struct {
+			u8 dr;		/* 0-7 as encoded (4/5 alias 6/7) */
+			s8 gpr;		/* KHV_R*, or -1: decode it at RIP */
+			bool write;	/* MOV to DRn */
+		} dr;
 	};
 };
 
@@ -92,7 +130,45 @@ struct khv_msrs {
 	u64 mtrr_def_type;
 	u64 mtrr_fixed[11];
 	u64 mtrr_var[2 * KHV_NR_VAR_MTRR];	/* base, mask pairs */
+	u64 hwcr;			/* MSR_K7_HWCR: McStatusWrEn (bit 18) */
+	/*
+	 * Machine-check architecture. mcg_cap's bank count (bits 7:0) says
+	 * how many banks exist (32 from vCPU creation, as KVM); each bank is
+	 * CTL, STATUS, ADDR, MISC in mce_banks[4 * i ...], and its CTL2
+	 * (CMCI) in mci_ctl2[i]. mcg_ext_ctl exists on VMX only.
+	 */
+	u64 mcg_cap;
 	u64 mcg_status;
+	u64 mcg_ctl;
+	u64 mcg_ext_ctl;
+	u64 mce_banks[4 * 32];
+	u64 mci_ctl2[32];
+};
+
+/*
+ * Events waiting for the guest (arch/x86/events.c), as KVM models them:
+ * "pending" is queued and not yet delivered; "injected" was being delivered
+ * when an exit interrupted it and is redone as is.
+ */
+struct khv_events {
+	struct {
+		bool pending, injected, has_err;
+		u8 nr;
+		u32 err;
+		u8 insn_len;		/* software exceptions */
+		u8 type;		/* KHV_EV_*EXCEPTION */
+	} exc;
+	struct {
+		bool pending;		/* KVM_INTERRUPT's, or interrupted */
+		bool soft;		/* an INT n to redo (insn_len) */
+		u8 nr;
+		u8 insn_len;
+	} irq;
+	struct {
+		bool injected;
+		u8 pending;		/* 0..2, as KVM */
+	} nmi;
+	bool triple_fault;		/* exception while delivering #DF */
 };
 
 struct khv_vcpu_arch {
@@ -106,6 +182,30 @@ struct khv_vcpu_arch {
 	u64 rflags;
 
 	struct khv_exit exit;		/* the last exit */
+
+	/*
+	 * Events. The shared code fills inject and the windows right before
+	 * run() (interrupts off); run() programs them (EVENTINJ / VM-entry
+	 * interruption information; V_IRQ or interrupt-window exiting, NMI
+	 * window) and reports what it interrupted in exit.idt.
+	 */
+	struct khv_events ev;
+	struct khv_event inject;	/* KHV_EV_NONE: nothing this entry */
+	bool irq_window;		/* exit (IRQ_WINDOW) once IF=1, no shadow */
+	bool nmi_window;		/* exit (NMI_WINDOW) once NMIs unblocked */
+	/*
+	 * Guest state run() loads before entry and stores after exit:
+	 * interrupt shadow (KVM_X86_SHADOW_INT_MOV_SS / _STI), blocking by
+	 * NMI, the TPR as CR8 (bits 3:0), debug registers. The guest's
+	 * DR0-3 (and DR6 on VMX) are in the hardware only while DR7 arms a
+	 * breakpoint (DR7 bits 7:0); MOV DR always exits (KHV_EXIT_DR).
+	 */
+	u8 int_shadow;
+	bool shadow_merged;		/* ops->shadow_merged, for events.c */
+	bool nmi_masked;
+	u64 cr8;
+	u64 db[4];
+	u64 dr6, dr7;
 
 	/*
 	 * A user-space exit whose completion is due at the next KVM_RUN, and
@@ -133,7 +233,8 @@ struct khv_vcpu_arch {
 	int cpuid_nent;
 
 	struct fpu_guest guest_fpu;
-	u64 xcr0;
+	u64 xcr0;			/* switched by the shared run loop */
+	u32 pkru;			/* KVM_GET/SET_XSAVE only */
 
 	bool loaded;			/* vcpu_load()ed on this CPU */
 	int cpu;			/* CPU it was last loaded on, or -1 */
@@ -143,7 +244,10 @@ struct khv_vcpu_arch {
 /*
  * The stage-2 page-table format of a backend: x86 PTE bits for NPT, EPT
  * bits for VMX. A non-leaf entry is table | pa; a leaf is leaf_r | pa, plus
- * leaf_w if writable; an entry is present if (entry & present).
+ * leaf_w if writable; an entry is present if (entry & present). accessed
+ * is the leaf's accessed bit, which the hardware sets on use, or 0 if the
+ * format has none in use (EPT without A/D): reclaim then ages by zapping.
+ * Bit 11 of a leaf is khv's (ignored by the hardware in both formats).
  */
 struct khv_s2_format {
 	int levels;			/* 4, or 5 */
@@ -151,17 +255,52 @@ struct khv_s2_format {
 	u64 leaf_r;
 	u64 leaf_w;
 	u64 present;
+	u64 accessed;
 };
 
 struct khv_vm_arch {
-	/* Stage-2 tables (arch/x86/mmu.c); mmu_lock protects them. */
+	/*
+	 * Stage-2 tables (arch/x86/mmu.c); mmu_lock protects them, s2_pages,
+	 * mmu_seq and mmu_inv_count. No mapped page holds a reference: the
+	 * MMU notifier on the VM's mm keeps the tables coherent with it.
+	 */
 	spinlock_t mmu_lock;
 	u64 *s2_root;			/* PML4 page; its pa goes in nCR3/EPTP */
-	unsigned long s2_pages;		/* pages mapped (each holds a reference) */
+	unsigned long s2_pages;		/* leaves mapped */
+	unsigned long mmu_seq;		/* bumped by each invalidation's end */
+	unsigned long mmu_inv_count;	/* invalidations in progress */
+	struct mmu_notifier mmu_notifier;
+	bool mmu_notifier_on;		/* registered: creation to destruction */
+	/* KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 flags (under slots_lock). */
+	u64 dirty_log_manual;
+	/* KVM_SET_TSS_ADDR / _IDENTITY_MAP_ADDR: recorded, unused (vm->lock). */
+	u64 tss_addr, identity_map_addr;
 };
 
+/* arch/x86/events.c */
+void khv_queue_exception(struct khv_vcpu *vcpu, u8 vector, bool has_err,
+			 u32 err);
+void khv_events_before_entry(struct khv_vcpu *vcpu);
+void khv_events_after_exit(struct khv_vcpu *vcpu);
+bool khv_irq_window_open(struct khv_vcpu *vcpu);
+long khv_events_ioctl(struct khv_vcpu *vcpu, unsigned int ioctl,
+		      void __user *argp);
+void khv_events_reset(struct khv_vcpu *vcpu);
+void khv_events_get(struct khv_vcpu *vcpu, struct kvm_vcpu_events *e);
+int khv_events_set(struct khv_vcpu *vcpu, const struct kvm_vcpu_events *e);
+
+/* arch/x86/state.c */
+u64 khv_supported_xcr0(void);
+int khv_set_xcr0(struct khv_vcpu *vcpu, u64 xcr0);
+long khv_state_ioctl(struct khv_vcpu *vcpu, unsigned int ioctl,
+		     void __user *argp);
+
 /* arch/x86/mmu.c: the stage-2 MMU */
+/* Tables and the MMU notifier on vm->mm (the caller's). */
 int khv_s2_init(struct khv_vm *vm);
+/* Unregister the notifier; first step of VM destruction (vCPUs still exist). */
+void khv_s2_detach(struct khv_vm *vm);
+/* Detach if needed and free the tables. */
 void khv_s2_destroy(struct khv_vm *vm);
 /*
  * Map the page behind a guest-physical address after a stage-2 fault.
@@ -173,6 +312,12 @@ void khv_s2_destroy(struct khv_vm *vm);
 int khv_s2_fault(struct khv_vcpu *vcpu, u64 gpa, bool write);
 /* Unmap [gfn, gfn + npages) and make every vCPU forget it. */
 void khv_s2_zap(struct khv_vm *vm, u64 gfn, u64 npages);
+/*
+ * Dirty logging: make [gfn, end), or the frames gfn + bit for each bit of
+ * mask, read-only in stage 2; TLBs are flushed on return.
+ */
+void khv_s2_write_protect(struct khv_vm *vm, u64 gfn, u64 end);
+void khv_s2_write_protect_mask(struct khv_vm *vm, u64 gfn, unsigned long mask);
 
 /* arch/x86/vcpu.c */
 int khv_arch_vcpu_create(struct khv_vcpu *vcpu);
@@ -213,6 +358,16 @@ int khv_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data, bool host);
 void khv_msr_reset(struct khv_vcpu *vcpu);
 long khv_msrs_ioctl(struct khv_vcpu *vcpu, struct kvm_msrs __user *u, bool set);
 long khv_msr_index_list(struct kvm_msr_list __user *u);
+/*
+ * Machine-check banks (arch/x86/msr.c): KVM_CAP_MCE's value (the most banks
+ * KVM_X86_SETUP_MCE accepts, 32), KVM_X86_GET_MCE_CAP_SUPPORTED on
+ * /dev/khv, and the vCPU ioctls KVM_X86_SETUP_MCE and KVM_X86_SET_MCE
+ * (called with the vCPU loaded: KVM_X86_SET_MCE reads CR4).
+ */
+long khv_mce_banks_supported(void);
+long khv_mce_cap_supported(u64 __user *u);
+long khv_mce_ioctl(struct khv_vcpu *vcpu, unsigned int ioctl,
+		   void __user *argp);
 
 /* arch/x86/cpuid.c */
 long khv_set_cpuid2(struct khv_vcpu *vcpu, struct kvm_cpuid2 __user *u);
@@ -220,5 +375,7 @@ long khv_get_cpuid2(struct khv_vcpu *vcpu, struct kvm_cpuid2 __user *u);
 long khv_get_supported_cpuid(struct kvm_cpuid2 __user *u);
 const struct kvm_cpuid_entry2 *khv_cpuid_find(struct khv_vcpu *vcpu,
 					      u32 function, u32 index);
+u32 khv_xstate_size(u64 xcr0);
+unsigned int khv_cpuid_maxphyaddr(struct khv_vcpu *vcpu);
 
 #endif /* KHV_X86_H */

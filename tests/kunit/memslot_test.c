@@ -34,7 +34,7 @@ static int set(struct khv_memslots *s, struct kvm_userspace_memory_region m)
 	old = khv_memslot_commit(s, &m, change, old);
 	if (IS_ERR(old))
 		return PTR_ERR(old);
-	kfree(old);
+	khv_memslot_free(old);
 	return change;
 }
 

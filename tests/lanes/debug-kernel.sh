@@ -6,6 +6,12 @@
 # script's config list and the source package version, so a changed config
 # means a new build and an unchanged one is reused.
 #
+# Module signing is enforced (MODULE_SIG_FORCE): the build makes its own key,
+# certs/signing_key.pem (+ .x509), and trusts only that. The stock modules are
+# signed by `make modules_install` (MODULE_SIG_ALL) into <tree>/modinst,
+# where the lane takes them from; khv's modules are signed by tests/run.sh
+# with the same key (`make sign`).
+#
 # Prints the path of the built tree on stdout (last line).
 set -euo pipefail
 
@@ -26,6 +32,7 @@ cfg_y=(
 	DEBUG_KERNEL KUNIT KUNIT_DEBUGFS DEBUG_FS KASAN KASAN_GENERIC KASAN_INLINE
 	PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_LIST DEBUG_KMEMLEAK STACKTRACE
 	KALLSYMS UNWINDER_FRAME_POINTER SLUB BUG_ON_DATA_CORRUPTION
+	MODULE_SIG MODULE_SIG_FORCE MODULE_SIG_ALL MODULE_SIG_SHA256
 )
 cfg_m=(KVM KVM_AMD KVM_INTEL)
 cfg_n=(SLOB SLUB_TINY UNWINDER_ORC KVM_WERROR DEBUG_KMEMLEAK_DEFAULT_OFF
@@ -37,13 +44,17 @@ key=$( { echo "$ver"; printf '%s\n' "${cfg_y[@]}" -- "${cfg_m[@]}" -- "${cfg_n[@
 	sha256sum | cut -c1-16)
 tree=$cache/debug-kernel-$key
 
+mkdir -p "$cache"
+# One build per key at a time: a second caller waits, then finds it cached.
+exec 9>"$cache/.lock-$key"
+flock 9
+
 if [ -f "$tree/.khv-built" ]; then
 	echo "debug-kernel: cached at $tree" >&2
 	echo "$tree"
 	exit 0
 fi
 
-mkdir -p "$cache"
 rm -rf "$tree" "$tree.tmp"
 mkdir -p "$tree.tmp"
 echo "debug-kernel: extracting $src_tar ($ver)" >&2
@@ -58,7 +69,7 @@ make -s olddefconfig >&2
 # Verify the options that matter actually stuck (olddefconfig drops options
 # whose dependencies are missing, silently).
 for o in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP DEBUG_KMEMLEAK KUNIT MODULES \
-	MMU_NOTIFIER PREEMPT_NOTIFIERS; do
+	MMU_NOTIFIER PREEMPT_NOTIFIERS MODULE_SIG MODULE_SIG_FORCE MODULE_SIG_ALL; do
 	grep -q "^CONFIG_$o=y" .config || { echo "debug-kernel: CONFIG_$o not set" >&2; exit 1; }
 done
 for o in KVM KVM_AMD KVM_INTEL; do
@@ -66,6 +77,11 @@ for o in KVM KVM_AMD KVM_INTEL; do
 done
 echo "debug-kernel: building with -j$jobs (about 13 min on 2 cores)" >&2
 make -s -j"$jobs" bzImage modules >&2
+# The signed stock modules (the in-tree .ko files stay unsigned).
+make -s modules_install INSTALL_MOD_PATH="$tree.tmp/modinst" >&2
+for f in certs/signing_key.pem certs/signing_key.x509 scripts/sign-file; do
+	[ -f "$f" ] || { echo "debug-kernel: $f missing" >&2; exit 1; }
+done
 cd /
 mv "$tree.tmp" "$tree"
 touch "$tree/.khv-built"

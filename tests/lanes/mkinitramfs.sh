@@ -58,6 +58,11 @@ cp "$khvdir"/khv.ko "$khvdir"/khv-svm.ko "$khvdir"/khv-vmx.ko "$root/lib/khv/"
 if compgen -G "$khvdir/kunit/*.ko" >/dev/null; then
 	cp "$khvdir"/kunit/*.ko "$root/lib/khv/kunit/"
 fi
+# Copies of khv.ko for the module-signing checks (debug lane, tests/run.sh).
+if compgen -G "$khvdir/sigtest/*.ko" >/dev/null; then
+	mkdir -p "$root/lib/khv/sigtest"
+	cp "$khvdir"/sigtest/*.ko "$root/lib/khv/sigtest/"
+fi
 cp "$testdir"/tests.list "$root/tests/"
 for t in $(grep -v '^#' "$testdir/tests.list" | awk 'NF { print $1 }'); do
 	cp "$testdir/build/$t" "$root/tests/$t"

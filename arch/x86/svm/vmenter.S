@@ -4,12 +4,25 @@
  *
  * void khv_svm_vmrun(u64 vmcb_pa, u64 *regs, u64 host_save_pa)
  *
- * Called with interrupts off and GIF clear (CLGI); returns the same way. Saves the host state that
- * VMRUN does not (FS/GS/TR/LDTR, KERNEL_GS_BASE, STAR/LSTAR/CSTAR/SFMASK,
- * SYSENTER_*) with VMSAVE to host_save_pa, loads the guest's with VMLOAD,
- * runs the guest with its GPRs from regs[] (RAX, RSP, RIP and RFLAGS live
- * in the VMCB), then stores the guest GPRs back into regs[] and restores
- * the host state. Callee-saved host registers are preserved.
+ * Called with interrupts off and GIF clear (CLGI); returns the same way.
+ * Saves the host state that VMRUN does not (FS/GS/TR/LDTR, KERNEL_GS_BASE,
+ * STAR/LSTAR/CSTAR/SFMASK, SYSENTER_*) with VMSAVE to host_save_pa, loads
+ * the guest's with VMLOAD, runs the guest with its GPRs from regs[] (RAX,
+ * RSP, RIP and RFLAGS live in the VMCB), then stores the guest GPRs back
+ * into regs[] and restores the host state. Callee-saved host registers
+ * are preserved.
+ *
+ * Speculation hygiene, as the host kernel configured it (alternatives):
+ * - before VMRUN, VERW clears CPU buffers where the host asks for it on VM
+ *   entry (X86_FEATURE_CLEAR_CPU_BUF_VM: MDS/TAA/TSA);
+ * - after #VMEXIT, before any RET: the RSB is stuffed (RSB_VMEXIT), return
+ *   predictions are untrained (UNTRAIN_RET: retbleed, SRSO), and an IBPB
+ *   is issued where the host wants one on VM exit (IBPB_ON_VMEXIT); guest
+ *   values are cleared from every GPR.
+ * - IA32_SPEC_CTRL needs nothing here: every MSR is intercepted (the MSR
+ *   permission map is all ones), so the guest never writes it and the
+ *   host's value stays in it across VMRUN; with V_SPEC_CTRL the CPU
+ *   itself switches between the VMCB's value and the host's.
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -47,6 +60,16 @@ SYM_FUNC_START(khv_svm_vmrun)
 	push	%rsi
 	push	%rdi
 
+	/*
+	 * VMRUN records the host's RFLAGS.IF, and with V_INTR_MASKING a host
+	 * interrupt arriving while the guest runs makes it exit only if IF
+	 * was set. GIF is clear, so no interrupt comes in here; after #VMEXIT
+	 * they wait for STGI (and the caller's IF). STI is well ahead of
+	 * VMRUN: AMD CPUs carry an STI shadow over VMRUN into the guest's
+	 * interrupt state when an injected event makes the entry exit.
+	 */
+	sti
+
 	/* Host state VMRUN does not switch. */
 	mov	%rdx, %rax
 	vmsave	%rax
@@ -70,12 +93,8 @@ SYM_FUNC_START(khv_svm_vmrun)
 	mov	(%rsp), %rax
 
 	vmload	%rax
-	/*
-	 * With GIF clear, STI does not let interrupts in here, but VMRUN
-	 * records the host's IF as set: a host interrupt arriving while the
-	 * guest runs then makes it exit. After #VMEXIT they wait for STGI.
-	 */
-	sti
+	/* Clobbers EFLAGS.ZF only. */
+	VM_CLEAR_CPU_BUFFERS
 	vmrun	%rax
 	cli
 	vmsave	%rax
@@ -96,24 +115,41 @@ SYM_FUNC_START(khv_svm_vmrun)
 	mov	%r13, R_R13(%rax)
 	mov	%r14, R_R14(%rax)
 	mov	%r15, R_R15(%rax)
+	/* No guest frame pointer for the calls below (0 ends an unwind). */
+	xor	%ebp, %ebp
 
-	/* Guest values must not linger in registers the host uses next. */
+	/* The guest could have trained the RSB: stuff it before any RET. */
+	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
+
+	/* Host FS/GS/TR... back: GS-based per-CPU data works from here. */
+	mov	16(%rsp), %rax
+	vmload	%rax
+
+	/* Retbleed/SRSO: untrain return predictions (may CALL and RET). */
+	UNTRAIN_RET
+	/* IBPB on VM exit where the host mitigates so; clobbers RAX, RCX, RDX. */
+	ALTERNATIVE "", "call entry_ibpb", X86_FEATURE_IBPB_ON_VMEXIT
+
+	/*
+	 * No guest value may linger in a register, not even in those restored
+	 * from the stack below (speculation could use them before the load).
+	 */
+	xor	%eax, %eax
 	xor	%ecx, %ecx
 	xor	%edx, %edx
+	xor	%ebx, %ebx
 	xor	%esi, %esi
 	xor	%edi, %edi
 	xor	%r8d, %r8d
 	xor	%r9d, %r9d
 	xor	%r10d, %r10d
 	xor	%r11d, %r11d
+	xor	%r12d, %r12d
+	xor	%r13d, %r13d
+	xor	%r14d, %r14d
+	xor	%r15d, %r15d
 
-	/* The guest could have trained the return stack buffer. */
-	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
-
-	mov	16(%rsp), %rax
-	vmload	%rax
 	add	$24, %rsp
-
 	pop	%rbx
 	pop	%r12
 	pop	%r13

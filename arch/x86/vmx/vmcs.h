@@ -22,6 +22,7 @@
 
 #ifndef __ASSEMBLY__
 
+#include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/compiler.h>
 #include <linux/types.h>
@@ -202,6 +203,30 @@ static_assert(GUEST_ES_BASE + 2 * KHV_SEG_TR == GUEST_TR_BASE);
 #define KHV_DRQ_NUM(q)		((q) & 7)
 #define KHV_DRQ_FROM		BIT(4)
 #define KHV_DRQ_GPR(q)		(((q) >> 8) & 0xf)
+
+/*
+ * Bit 12 of the exit qualification of an EPT violation, and of the VM-exit
+ * interruption information of an exception: the exit came from an IRET
+ * that had unblocked (virtual) NMIs and that will run again.
+ */
+#define KHV_NMI_UNBLOCKED_BY_IRET	BIT(12)
+
+/*
+ * IA32_VMX_BASIC bit 56: VM entry may deliver any hardware exception with
+ * or without an error code. When 0, only #DF, #TS, #NP, #SS, #GP, #PF and
+ * #AC may have one, and they must (SDM vol. 3, "Checks on VM-Entry Control
+ * Fields").
+ */
+#define KHV_VMX_BASIC_ANY_ERRCODE	BIT_ULL(56)
+
+/* Pending debug exceptions, bit 14: a single-step trap is pending (BS). */
+#define KHV_PENDING_DBG_BS		BIT(14)
+
+/* PAE paging: bits a present PDPTE must have 0 besides 63:MAXPHYADDR. */
+#define KHV_PDPTE_RSVD		(GENMASK_ULL(8, 5) | GENMASK_ULL(2, 1))
+#define KHV_PDPTE_P		BIT_ULL(0)
+/* CR3 in PAE paging: bits 31:5 address the page-directory-pointer table. */
+#define KHV_PAE_CR3_MASK	0xffffffe0UL
 
 #endif /* __ASSEMBLY__ */
 #endif /* KHV_VMX_VMCS_H */

@@ -25,6 +25,20 @@
  * the thread can return to user space or be switched out. The guest's
  * KERNEL_GS_BASE and SYSCALL MSRs (STAR, LSTAR, CSTAR, SFMASK), which VM
  * entry does not load, are in the CPU over the same span.
+ *
+ * Events are the shared code's (arch/x86/events.c): before each entry it
+ * says what to inject and which windows it waits for, and run() programs
+ * the VM-entry interruption information, interrupt- and NMI-window exiting
+ * and the guest's interruptibility state (virtual NMIs: the guest's
+ * blocking by NMI is its own), making consistent what VM entry would
+ * refuse. After each exit run() reports the event an exit interrupted
+ * (IDT-vectoring information); the backend never re-injects on its own.
+ * Exceptions it raises itself go through khv_queue_exception().
+ *
+ * Control-register exits that may need guest memory (PDPTEs) are finished
+ * in process context by ops->handle_exit. MOV DR always exits and is the
+ * shared code's; the guest's DR0-3 and DR6 are in the hardware only while
+ * its DR7 arms a breakpoint.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -37,7 +51,6 @@
 #include <linux/percpu.h>
 #include <linux/smp.h>
 #include <linux/spinlock.h>
-#include <asm/apicdef.h>
 #include <asm/asm.h>
 #include <asm/cpu_entry_area.h>
 #include <asm/cpufeature.h>
@@ -50,6 +63,7 @@
 #include <asm/segment.h>
 #include <asm/special_insns.h>
 #include <asm/tlbflush.h>
+#include <asm/trapnr.h>
 #include <asm/vmx.h>
 
 #include <khv/khv.h>
@@ -61,7 +75,6 @@ static_assert(KHV_VMCS_HOST_RSP == HOST_RSP);
 
 /* Architectural values at RESET (SDM vol. 3, "Initialization"). */
 #define KHV_CR0_RESET		(X86_CR0_CD | X86_CR0_NW | X86_CR0_ET)
-#define KHV_DR6_RESET		0xffff0ff0UL
 #define KHV_DR7_RESET		0x400UL
 #define KHV_PAT_RESET		0x0007040600070406ULL
 
@@ -120,10 +133,15 @@ static const char *khv_vmx_setup_controls(void)
 			.name = "pin-based controls",
 			.msr = MSR_IA32_VMX_PINBASED_CTLS,
 			.true_msr = MSR_IA32_VMX_TRUE_PINBASED_CTLS,
-			/* Host interrupts and NMIs make the guest exit. */
-			.want1 = PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING,
-			.want0 = PIN_BASED_VIRTUAL_NMIS |
-				 PIN_BASED_VMX_PREEMPTION_TIMER |
+			/*
+			 * Host interrupts and NMIs make the guest exit. The
+			 * guest's own blocking by NMI is then virtual (the
+			 * interruptibility state keeps it), which NMI
+			 * injection and NMI-window exiting need.
+			 */
+			.want1 = PIN_BASED_EXT_INTR_MASK | PIN_BASED_NMI_EXITING |
+				 PIN_BASED_VIRTUAL_NMIS,
+			.want0 = PIN_BASED_VMX_PREEMPTION_TIMER |
 				 PIN_BASED_POSTED_INTR,
 			.ctls = &khv_vmx.pin,
 		}, {
@@ -133,8 +151,10 @@ static const char *khv_vmx_setup_controls(void)
 			/*
 			 * Every port and every MSR exits (MSR bitmap all
 			 * ones); the guest's TSC is the host's plus an
-			 * offset. CR8 would reach the host's local APIC TPR
-			 * and DR0-3 are the host's: both are emulated.
+			 * offset. CR8 would reach the host's local APIC TPR:
+			 * it is emulated. MOV DR exits for the shared code
+			 * to emulate; the guest's DR0-3 are in the hardware
+			 * only while its DR7 arms a breakpoint.
 			 * MONITOR/MWAIT exit to become #UD, as on SVM.
 			 */
 			.want1 = CPU_BASED_HLT_EXITING |
@@ -152,10 +172,11 @@ static const char *khv_vmx_setup_controls(void)
 				 CPU_BASED_CR3_STORE_EXITING |
 				 CPU_BASED_USE_IO_BITMAPS |
 				 CPU_BASED_TPR_SHADOW |
-				 CPU_BASED_INTR_WINDOW_EXITING |
-				 CPU_BASED_NMI_WINDOW_EXITING |
 				 CPU_BASED_MONITOR_TRAP_FLAG |
 				 CPU_BASED_ACTIVATE_TERTIARY_CONTROLS,
+			/* While the shared code waits for a window. */
+			.dynamic = CPU_BASED_INTR_WINDOW_EXITING |
+				   CPU_BASED_NMI_WINDOW_EXITING,
 			.ctls = &khv_vmx.proc,
 		}, {
 			.name = "secondary processor-based controls",
@@ -229,11 +250,24 @@ static const char *khv_vmx_setup_controls(void)
 }
 
 /*
+ * CR4 bits no guest of khv's may set, whatever its CPUID says: VMXE/SMXE (no
+ * nested virtualization), LA57 (the shared page walker is 4-level), PKE
+ * (PKRU is not switched: the guest's would reach the VMM's user space),
+ * CET (its MSRs are not switched). The host owns them, so a MOV that sets
+ * one exits and raises #GP.
+ */
+#define KHV_CR4_REFUSED	(X86_CR4_VMXE | X86_CR4_SMXE | X86_CR4_LA57 | \
+			 X86_CR4_PKE | X86_CR4_CET)
+
+/*
  * CR0 and CR4 in VMX operation (SDM vol. 3, appendix A.7, A.8). With
  * unrestricted guest, CR0.PE and CR0.PG may be 0. The host owns the bits
  * the hardware needs at a value the guest may not want (CR0.NE, CR4.VMXE),
- * and CR0.CD/NW, which it keeps clear in the hardware register so the guest
- * never runs uncached: the guest reads its own values from the shadows.
+ * CR0.CD/NW, which it keeps clear in the hardware register so the guest
+ * never runs uncached, and the CR4 bits it refuses: the guest reads its own
+ * values from the shadows. Everything else (PE, PG, PAE, PGE...) the guest
+ * changes without an exit, and the CPU then does what the change implies,
+ * PDPTE loads included (EPT).
  */
 static void khv_vmx_setup_crs(void)
 {
@@ -244,7 +278,8 @@ static void khv_vmx_setup_crs(void)
 	khv_vmx.cr0_fixed0 &= ~(X86_CR0_PE | X86_CR0_PG);
 	khv_vmx.cr0_mask = khv_vmx.cr0_fixed0 | ~khv_vmx.cr0_fixed1 |
 			   X86_CR0_CD | X86_CR0_NW;
-	khv_vmx.cr4_mask = khv_vmx.cr4_fixed0 | ~khv_vmx.cr4_fixed1;
+	khv_vmx.cr4_mask = khv_vmx.cr4_fixed0 | ~khv_vmx.cr4_fixed1 |
+			   KHV_CR4_REFUSED;
 }
 
 static const char *khv_vmx_missing(void)
@@ -439,18 +474,23 @@ struct khv_vmx_vcpu {
 	u64 host_star, host_lstar, host_cstar, host_sfmask;
 	unsigned long host_cr3, host_cr4;	/* as in the VMCS */
 
-	/* Guest state outside the VMCS. */
+	/* Guest state outside the VMCS (the rest is in vcpu->arch). */
 	u64 guest_kernel_gs_base;
 	u64 star, lstar, cstar, sfmask;
 	u64 pat;
 	unsigned long cr2;
-	u64 cr8;
-	unsigned long db[4], dr6, dr7;
 
-	/* The event to inject at the next entry (VM-entry interruption info). */
-	u32 event_info, event_err, event_len;
-	/* RIP at the last exit: if it moved, the STI/MOV SS shadow is over. */
-	u64 exit_rip;
+	/*
+	 * What the VMCS holds, to write a field only when it changes: the
+	 * primary processor-based controls (the windows), the guest
+	 * interruptibility state, GUEST_DR7.
+	 */
+	u32 proc;
+	u32 intr_state;
+	unsigned long dr7;
+
+	/* Exit qualification of an exit handle_exit finishes. */
+	unsigned long exit_qual;
 };
 
 static inline struct khv_vmx_vcpu *to_vmx(struct khv_vcpu *vcpu)
@@ -731,15 +771,15 @@ static void khv_vmx_reset_guest(struct khv_vmx_vcpu *vmx)
 	khv_vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, 0);
 	khv_vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	khv_vmcs_write64(VMCS_LINK_POINTER, ~0ULL);
+	khv_vmcs_write64(GUEST_PDPTR0, 0);
+	khv_vmcs_write64(GUEST_PDPTR1, 0);
+	khv_vmcs_write64(GUEST_PDPTR2, 0);
+	khv_vmcs_write64(GUEST_PDPTR3, 0);
 
 	vmx->pat = KHV_PAT_RESET;
 	vmx->cr2 = 0;
-	vmx->cr8 = 0;
-	memset(vmx->db, 0, sizeof(vmx->db));
-	vmx->dr6 = KHV_DR6_RESET;
+	vmx->intr_state = 0;
 	vmx->dr7 = KHV_DR7_RESET;
-	vmx->event_info = 0;
-	vmx->exit_rip = vmx->vcpu.arch.rip;
 }
 
 /* Everything a fresh VMCS needs; it is current on this CPU. */
@@ -747,6 +787,7 @@ static void khv_vmx_init_vmcs(struct khv_vmx_vcpu *vmx)
 {
 	khv_vmcs_write32(PIN_BASED_VM_EXEC_CONTROL, khv_vmx.pin);
 	khv_vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, khv_vmx.proc);
+	vmx->proc = khv_vmx.proc;
 	khv_vmcs_write32(SECONDARY_VM_EXEC_CONTROL, khv_vmx.proc2);
 	khv_vmcs_write32(VM_EXIT_CONTROLS, khv_vmx.exit);
 	khv_vmcs_write32(VM_ENTRY_CONTROLS, khv_vmx.entry);
@@ -911,21 +952,12 @@ static void khv_vmx_vcpu_put(struct khv_vcpu *vcpu)
 }
 
 /* ------------------------------------------------------------------------
- * Exits the backend handles itself: moves to and from control and debug
- * registers the host owns, INVD/WBINVD. Each either completes the
- * instruction (RIP advanced) or queues the exception it raises.
+ * Control-register exits, finished in process context (ops->handle_exit):
+ * MOV to CR0 or CR4 that changes a bit the host owns, MOV to and from CR8.
+ * Each either completes the instruction (RIP advanced) or raises the #GP it
+ * takes. One that leaves the guest in PAE paging may load the PDPTEs from
+ * guest memory, which can sleep.
  */
-
-static void khv_vmx_queue_exception(struct khv_vcpu *vcpu, u8 vector,
-				    bool has_err, u32 err)
-{
-	struct khv_vmx_vcpu *vmx = to_vmx(vcpu);
-
-	vmx->event_info = vector | INTR_TYPE_HARD_EXCEPTION | INTR_INFO_VALID_MASK |
-			  (has_err ? INTR_INFO_DELIVER_CODE_MASK : 0);
-	vmx->event_err = err;
-	vmx->event_len = 0;
-}
 
 static bool khv_vmx_long_mode(void)
 {
@@ -933,7 +965,7 @@ static bool khv_vmx_long_mode(void)
 	       (khv_vmcs_read32(GUEST_CS_AR_BYTES) & KHV_AR_L);
 }
 
-/* A GPR as a MOV to CR/DR reads it: 32 bits outside 64-bit mode. */
+/* A GPR as a MOV to CR reads it: 32 bits outside 64-bit mode. */
 static u64 khv_vmx_gpr(struct khv_vcpu *vcpu, unsigned int gpr)
 {
 	u64 v = vcpu->arch.regs[gpr];
@@ -941,143 +973,190 @@ static u64 khv_vmx_gpr(struct khv_vcpu *vcpu, unsigned int gpr)
 	return khv_vmx_long_mode() ? v : (u32)v;
 }
 
-/* Returns false if the value raises #GP. */
-static bool khv_vmx_emulate_cr0(u64 val)
-{
-	unsigned long old = khv_vmx_read_cr0();
-	u64 efer = khv_vmcs_read64(GUEST_IA32_EFER);
-	unsigned long cr4 = khv_vmx_read_cr4();
-
-	if (val >> 32)
-		return false;
-	if ((val & X86_CR0_PG) && !(val & X86_CR0_PE))
-		return false;
-	if ((val & X86_CR0_NW) && !(val & X86_CR0_CD))
-		return false;
-	if (!(old & X86_CR0_PG) && (val & X86_CR0_PG) && (efer & EFER_LME)) {
-		/* Activating long mode. */
-		if (!(cr4 & X86_CR4_PAE))
-			return false;
-		khv_vmx_write_efer(efer | EFER_LMA);
-	} else if ((old & X86_CR0_PG) && !(val & X86_CR0_PG) && (efer & EFER_LMA)) {
-		khv_vmx_write_efer(efer & ~EFER_LMA);
-	}
-	khv_vmx_write_cr0(val);
-	return true;
-}
-
-static bool khv_vmx_emulate_cr4(u64 val)
-{
-	u64 efer = khv_vmcs_read64(GUEST_IA32_EFER);
-
-	/* Nested VMX is not offered; bits the CPU lacks are reserved. */
-	if ((val & ~khv_vmx.cr4_fixed1) || (val & X86_CR4_VMXE))
-		return false;
-	if ((efer & EFER_LMA) && !(val & X86_CR4_PAE))
-		return false;
-	khv_vmx_write_cr4(val);
-	return true;
-}
-
-/* PAE paging, not long mode: VM entry takes the PDPTEs from the VMCS. */
+/* PAE paging (not IA-32e): VM entry takes the PDPTEs from the VMCS (EPT). */
 static bool khv_vmx_pae_paging(unsigned long cr0, unsigned long cr4, u64 efer)
 {
-	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LME);
+	return (cr0 & X86_CR0_PG) && (cr4 & X86_CR4_PAE) && !(efer & EFER_LMA);
 }
 
 /*
- * Does this emulated MOV switch PAE paging on? The CPU would load the four
- * PDPTEs from guest memory, which the backend cannot read with interrupts
- * off: such a MOV is an unknown exit for now. A MOV that keeps PAE paging on
- * keeps the PDPTEs the CPU loaded (VM exit saves them in the VMCS).
+ * The CR0 and CR4 bits whose change makes a MOV load the PDPTEs when PAE
+ * paging is on afterwards (SDM vol. 3, "PDPTE Registers").
  */
-static bool khv_vmx_enables_pae(unsigned long cr0, unsigned long cr4)
-{
-	u64 efer = khv_vmcs_read64(GUEST_IA32_EFER);
+#define KHV_PDPTE_CR0	(X86_CR0_PG | X86_CR0_CD | X86_CR0_NW)
+#define KHV_PDPTE_CR4	(X86_CR4_PAE | X86_CR4_PGE | X86_CR4_PSE | X86_CR4_SMEP)
 
-	return khv_vmx_pae_paging(cr0, cr4, efer) &&
-	       !khv_vmx_pae_paging(khv_vmx_read_cr0(), khv_vmx_read_cr4(), efer);
+/*
+ * Load the four PDPTEs from the table CR3 points to into GUEST_PDPTR0-3.
+ * With EPT the CPU loads them itself on the guest's MOV to CR3 (which does
+ * not exit), saves them on VM exit and reloads them from the VMCS on VM
+ * entry; the backend loads them where the hardware would have and did not:
+ * MOVs it emulates, KVM_SET_SREGS. Process context (may sleep).
+ *
+ * Returns 0; 1 if the table is not in guest RAM or a present entry has a
+ * reserved bit set (the MOV raises #GP and changes nothing; VM entry would
+ * refuse such an entry); or -errno.
+ */
+static int khv_vmx_load_pdptrs(struct khv_vcpu *vcpu, unsigned long cr3)
+{
+	u64 rsvd = GENMASK_ULL(63, boot_cpu_data.x86_phys_bits) | KHV_PDPTE_RSVD;
+	u64 pdpte[4];
+	int i, r;
+
+	r = khv_gpa_rw(vcpu, cr3 & KHV_PAE_CR3_MASK, pdpte, sizeof(pdpte), false);
+	if (r)
+		return r > 0 ? 1 : r;
+	for (i = 0; i < ARRAY_SIZE(pdpte); i++)
+		if ((pdpte[i] & KHV_PDPTE_P) && (pdpte[i] & rsvd))
+			return 1;
+	khv_vmcs_write64(GUEST_PDPTR0, pdpte[0]);
+	khv_vmcs_write64(GUEST_PDPTR1, pdpte[1]);
+	khv_vmcs_write64(GUEST_PDPTR2, pdpte[2]);
+	khv_vmcs_write64(GUEST_PDPTR3, pdpte[3]);
+	return 0;
 }
 
-static enum khv_exit_reason khv_vmx_exit_cr(struct khv_vmx_vcpu *vmx, u64 q)
+/* MOV to CR0 (SDM vol. 2, MOV to CR). 0: done; 1: #GP; -errno. */
+static int khv_vmx_mov_cr0(struct khv_vmx_vcpu *vmx, u64 val)
 {
-	struct khv_vcpu *vcpu = &vmx->vcpu;
-	unsigned int gpr = KHV_CRQ_GPR(q);
-	bool ok = true;
-	u64 val;
+	unsigned long old = khv_vmx_read_cr0(), cr4 = khv_vmx_read_cr4();
+	u64 efer = khv_vmcs_read64(GUEST_IA32_EFER), new_efer = efer;
+	int r;
 
+	if (val >> 32)
+		return 1;
+	if ((val & X86_CR0_PG) && !(val & X86_CR0_PE))
+		return 1;
+	if ((val & X86_CR0_NW) && !(val & X86_CR0_CD))
+		return 1;
+	if (!(old & X86_CR0_PG) && (val & X86_CR0_PG) && (efer & EFER_LME)) {
+		/* Activating IA-32e mode: needs PAE, and CS.L clear. */
+		if (!(cr4 & X86_CR4_PAE) ||
+		    (khv_vmcs_read32(GUEST_CS_AR_BYTES) & KHV_AR_L))
+			return 1;
+		new_efer |= EFER_LMA;
+	} else if ((old & X86_CR0_PG) && !(val & X86_CR0_PG)) {
+		/* Paging goes off only outside 64-bit mode, PCIDE clear. */
+		if (khv_vmx_long_mode() || (cr4 & X86_CR4_PCIDE))
+			return 1;
+		new_efer &= ~EFER_LMA;
+	}
+	if (khv_vmx_pae_paging(val, cr4, new_efer) && ((old ^ val) & KHV_PDPTE_CR0)) {
+		r = khv_vmx_load_pdptrs(&vmx->vcpu, khv_vmcs_readl(GUEST_CR3));
+		if (r)
+			return r;
+	}
+	if (new_efer != efer)
+		khv_vmx_write_efer(new_efer);
+	khv_vmx_write_cr0(val);
+	/* Paging on or off: the guest's TLB goes, as the CPU's would. */
+	if ((old ^ val) & X86_CR0_PG)
+		vmx->flush = true;
+	return 0;
+}
+
+/*
+ * MOV to CR4. It exits only when it changes a bit the host owns, all of
+ * which the guest may not set: in practice #GP every time, but the checks
+ * are the whole instruction's.
+ */
+static int khv_vmx_mov_cr4(struct khv_vmx_vcpu *vmx, u64 val)
+{
+	unsigned long old = khv_vmx_read_cr4(), cr0 = khv_vmx_read_cr0();
+	u64 efer = khv_vmcs_read64(GUEST_IA32_EFER);
+	int r;
+
+	if (val & (~khv_vmx.cr4_fixed1 | KHV_CR4_REFUSED))
+		return 1;
+	if ((efer & EFER_LMA) && !(val & X86_CR4_PAE))
+		return 1;
+	if (khv_vmx_pae_paging(cr0, val, efer) && ((old ^ val) & KHV_PDPTE_CR4)) {
+		r = khv_vmx_load_pdptrs(&vmx->vcpu, khv_vmcs_readl(GUEST_CR3));
+		if (r)
+			return r;
+	}
+	khv_vmx_write_cr4(val);
+	if ((old ^ val) & (KHV_PDPTE_CR4 | X86_CR4_PCIDE | X86_CR4_SMAP))
+		vmx->flush = true;
+	return 0;
+}
+
+/*
+ * Which control-register exits handle_exit finishes: MOV to CR0/CR4/CR8,
+ * MOV from CR8. Nothing else exits (CR3 belongs to the guest with EPT;
+ * CLTS and LMSW touch no bit the host owns).
+ */
+static bool khv_vmx_cr_exit_known(unsigned long q)
+{
 	switch (KHV_CRQ_TYPE(q)) {
 	case KHV_CRQ_MOV_TO:
+		return KHV_CRQ_NUM(q) == 0 || KHV_CRQ_NUM(q) == 4 ||
+		       KHV_CRQ_NUM(q) == 8;
+	case KHV_CRQ_MOV_FROM:
+		return KHV_CRQ_NUM(q) == 8;
+	default:
+		return false;
+	}
+}
+
+static int khv_vmx_exit_cr(struct khv_vmx_vcpu *vmx)
+{
+	struct khv_vcpu *vcpu = &vmx->vcpu;
+	unsigned long q = vmx->exit_qual;
+	unsigned int gpr = KHV_CRQ_GPR(q);
+	bool tpr_lowered = false;
+	int r = 0;
+	u64 val;
+
+	if (KHV_CRQ_TYPE(q) == KHV_CRQ_MOV_FROM) {
+		vcpu->arch.regs[gpr] = vcpu->arch.cr8;
+	} else {
 		val = khv_vmx_gpr(vcpu, gpr);
 		switch (KHV_CRQ_NUM(q)) {
 		case 0:
-			if (khv_vmx_enables_pae(val, khv_vmx_read_cr4()))
-				return KHV_EXIT_UNKNOWN;
-			ok = khv_vmx_emulate_cr0(val);
+			r = khv_vmx_mov_cr0(vmx, val);
 			break;
 		case 4:
-			if (khv_vmx_enables_pae(khv_vmx_read_cr0(), val))
-				return KHV_EXIT_UNKNOWN;
-			ok = khv_vmx_emulate_cr4(val);
-			break;
-		case 8:
-			ok = !(val & ~0xfULL);
-			if (ok)
-				vmx->cr8 = val;
+			r = khv_vmx_mov_cr4(vmx, val);
 			break;
 		default:
-			return KHV_EXIT_UNKNOWN;
+			/* CR8 is the TPR: bits 3:0. */
+			if (val & ~0xfULL) {
+				r = 1;
+				break;
+			}
+			tpr_lowered = val < vcpu->arch.cr8;
+			vcpu->arch.cr8 = val;
+			break;
 		}
-		break;
-	case KHV_CRQ_MOV_FROM:
-		if (KHV_CRQ_NUM(q) != 8)
-			return KHV_EXIT_UNKNOWN;
-		vcpu->arch.regs[gpr] = vmx->cr8;
-		break;
-	default:
-		/* CLTS and LMSW touch no bit the host owns: they do not exit. */
-		return KHV_EXIT_UNKNOWN;
 	}
-	if (ok)
-		vcpu->arch.rip = vcpu->arch.exit.next_rip;
-	else
-		khv_vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
-	return KHV_EXIT_NONE;
-}
-
-/*
- * DR0-3 and DR6 are the host's registers while the guest runs, and DR7 is
- * loaded from the VMCS: the guest's own values live in the vCPU and its
- * breakpoints never arm (guest debugging is not offered yet).
- */
-static enum khv_exit_reason khv_vmx_exit_dr(struct khv_vmx_vcpu *vmx, u64 q)
-{
-	struct khv_vcpu *vcpu = &vmx->vcpu;
-	unsigned int dr = KHV_DRQ_NUM(q), gpr = KHV_DRQ_GPR(q);
-	unsigned long *reg;
-
-	if (dr == 4 || dr == 5) {
-		/* Aliases of DR6/DR7 unless CR4.DE makes them #UD. */
-		if (khv_vmx_read_cr4() & X86_CR4_DE) {
-			khv_vmx_queue_exception(vcpu, UD_VECTOR, false, 0);
-			return KHV_EXIT_NONE;
-		}
-		dr += 2;
-	}
-	reg = dr < 4 ? &vmx->db[dr] : dr == 6 ? &vmx->dr6 : &vmx->dr7;
-	if (q & KHV_DRQ_FROM) {
-		vcpu->arch.regs[gpr] = *reg;
-	} else {
-		u64 val = khv_vmx_gpr(vcpu, gpr);
-
-		if (dr >= 6 && (val >> 32)) {
-			khv_vmx_queue_exception(vcpu, GP_VECTOR, true, 0);
-			return KHV_EXIT_NONE;
-		}
-		*reg = val;
+	if (r < 0)
+		return r;
+	if (r) {
+		khv_queue_exception(vcpu, GP_VECTOR, true, 0);
+		return 1;
 	}
 	vcpu->arch.rip = vcpu->arch.exit.next_rip;
-	return KHV_EXIT_NONE;
+	/* The instruction retired: the STI/MOV SS shadow it ran in is over. */
+	vcpu->arch.int_shadow = 0;
+	/*
+	 * A lower TPR may let an interrupt in that user space holds (there
+	 * is no in-kernel APIC): it hears of it at once, as from KVM.
+	 */
+	if (tpr_lowered) {
+		vcpu->run->exit_reason = KVM_EXIT_SET_TPR;
+		return 0;
+	}
+	return 1;
+}
+
+/* ops->handle_exit: the exits khv_vmx_decode_exit() left KHV_EXIT_VENDOR. */
+static int khv_vmx_handle_exit(struct khv_vcpu *vcpu)
+{
+	if (WARN_ON_ONCE(KHV_EXIT_BASIC(vcpu->arch.exit.hw_reason) !=
+			 EXIT_REASON_CR_ACCESS))
+		return -EIO;
+	return khv_vmx_exit_cr(to_vmx(vcpu));
 }
 
 /* ------------------------------------------------------------------------
@@ -1101,16 +1180,28 @@ static void khv_vmx_decode_io(struct khv_exit *x, u64 q)
 }
 
 /*
- * Bit 12 of the qualification (NMI unblocking by IRET) is undefined with NMI
- * exiting and without virtual NMIs: the guest never has NMIs to block.
+ * An exit from an IRET that had unblocked (virtual) NMIs and will run
+ * again: NMIs are blocked until it does (SDM vol. 3, "Exit Qualification
+ * for EPT Violations", "VM-Exit Interruption Information"). Bit 12 means
+ * nothing for an exit during event delivery.
  */
-static void khv_vmx_decode_ept(struct khv_exit *x, u64 q)
+static void khv_vmx_nmi_iret(struct khv_vcpu *vcpu, u32 bits)
 {
+	if ((bits & KHV_NMI_UNBLOCKED_BY_IRET) &&
+	    vcpu->arch.exit.idt.type == KHV_EV_NONE)
+		vcpu->arch.nmi_masked = true;
+}
+
+static void khv_vmx_decode_ept(struct khv_vcpu *vcpu, u64 q)
+{
+	struct khv_exit *x = &vcpu->arch.exit;
+
 	x->reason = KHV_EXIT_STAGE2_FAULT;
 	x->s2.gpa = khv_vmcs_read64(GUEST_PHYSICAL_ADDRESS);
 	x->s2.write = q & EPT_VIOLATION_ACC_WRITE;
 	x->s2.fetch = q & EPT_VIOLATION_ACC_INSTR;
 	x->s2.present = q & EPT_VIOLATION_RWX_MASK;
+	khv_vmx_nmi_iret(vcpu, q);
 }
 
 /*
@@ -1130,16 +1221,55 @@ static void khv_vmx_machine_check(void)
 #endif
 }
 
+/* VMX interruption types (bits 10:8) as the shared code names them. */
+static const u8 khv_vmx_ev_type[8] = {
+	[INTR_TYPE_EXT_INTR >> 8]		= KHV_EV_EXTINT,
+	[INTR_TYPE_NMI_INTR >> 8]		= KHV_EV_NMI,
+	[INTR_TYPE_HARD_EXCEPTION >> 8]		= KHV_EV_EXCEPTION,
+	[INTR_TYPE_SOFT_INTR >> 8]		= KHV_EV_SOFT_INT,
+	[INTR_TYPE_PRIV_SW_EXCEPTION >> 8]	= KHV_EV_PRIV_SOFT_EXCEPTION,
+	[INTR_TYPE_SOFT_EXCEPTION >> 8]		= KHV_EV_SOFT_EXCEPTION,
+};
+
+static bool khv_vmx_ev_soft(u8 type)
+{
+	return type == KHV_EV_SOFT_INT || type == KHV_EV_SOFT_EXCEPTION ||
+	       type == KHV_EV_PRIV_SOFT_EXCEPTION;
+}
+
+/*
+ * The event whose delivery the exit interrupted (IDT-vectoring
+ * information), for the shared code to deliver again: with its error code
+ * and, for a software event, the length of the instruction that raised it
+ * (SDM vol. 3, "Information for VM Exits During Event Delivery").
+ */
+static void khv_vmx_store_idt(struct khv_event *e, u32 idt, u32 insn_len)
+{
+	if (!(idt & VECTORING_INFO_VALID_MASK))
+		return;
+	e->type = khv_vmx_ev_type[(idt & VECTORING_INFO_TYPE_MASK) >> 8];
+	e->vector = idt & VECTORING_INFO_VECTOR_MASK;
+	if (idt & VECTORING_INFO_DELIVER_CODE_MASK) {
+		e->has_err = true;
+		e->err = khv_vmcs_read32(IDT_VECTORING_ERROR_CODE);
+	}
+	if (khv_vmx_ev_soft(e->type))
+		e->insn_len = insn_len;
+}
+
 static void khv_vmx_decode_exit(struct khv_vmx_vcpu *vmx, u32 reason)
 {
 	struct khv_vcpu *vcpu = &vmx->vcpu;
 	struct khv_exit *x = &vcpu->arch.exit;
 	u64 q = khv_vmcs_readl(EXIT_QUALIFICATION);
+	u32 insn_len = khv_vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
 	u32 intr;
 
 	memset(x, 0, sizeof(*x));
 	x->hw_reason = reason;
-	x->next_rip = vcpu->arch.rip + khv_vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	x->next_rip = vcpu->arch.rip + insn_len;
+	khv_vmx_store_idt(&x->idt, khv_vmcs_read32(IDT_VECTORING_INFO_FIELD),
+			  insn_len);
 	switch (KHV_EXIT_BASIC(reason)) {
 	case EXIT_REASON_EXCEPTION_NMI:
 		intr = khv_vmcs_read32(VM_EXIT_INTR_INFO);
@@ -1156,6 +1286,7 @@ static void khv_vmx_decode_exit(struct khv_vmx_vcpu *vmx, u32 reason)
 			   (intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION &&
 			   (intr & INTR_INFO_VECTOR_MASK) == MC_VECTOR) {
 			khv_vmx_machine_check();
+			khv_vmx_nmi_iret(vcpu, intr);
 			x->reason = KHV_EXIT_NONE;
 		} else {
 			x->reason = KHV_EXIT_UNKNOWN;
@@ -1173,6 +1304,11 @@ static void khv_vmx_decode_exit(struct khv_vmx_vcpu *vmx, u32 reason)
 		break;
 	case EXIT_REASON_INTERRUPT_WINDOW:
 		x->reason = KHV_EXIT_IRQ_WINDOW;
+		x->next_rip = vcpu->arch.rip;
+		break;
+	case EXIT_REASON_NMI_WINDOW:
+		x->reason = KHV_EXIT_NMI_WINDOW;
+		x->next_rip = vcpu->arch.rip;
 		break;
 	case EXIT_REASON_CPUID:
 		x->reason = KHV_EXIT_CPUID;
@@ -1184,6 +1320,7 @@ static void khv_vmx_decode_exit(struct khv_vmx_vcpu *vmx, u32 reason)
 	case EXIT_REASON_WBINVD:
 		/* Guest RAM is write-back and coherent: nothing to write back. */
 		vcpu->arch.rip = x->next_rip;
+		vcpu->arch.int_shadow = 0;
 		x->reason = KHV_EXIT_NONE;
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
@@ -1196,13 +1333,19 @@ static void khv_vmx_decode_exit(struct khv_vmx_vcpu *vmx, u32 reason)
 		x->reason = KHV_EXIT_WRMSR;
 		break;
 	case EXIT_REASON_CR_ACCESS:
-		x->reason = khv_vmx_exit_cr(vmx, q);
+		/* Some need guest memory: finished by handle_exit. */
+		vmx->exit_qual = q;
+		x->reason = khv_vmx_cr_exit_known(q) ? KHV_EXIT_VENDOR :
+						       KHV_EXIT_UNKNOWN;
 		break;
 	case EXIT_REASON_DR_ACCESS:
-		x->reason = khv_vmx_exit_dr(vmx, q);
+		x->reason = KHV_EXIT_DR;
+		x->dr.dr = KHV_DRQ_NUM(q);
+		x->dr.gpr = KHV_DRQ_GPR(q);
+		x->dr.write = !(q & KHV_DRQ_FROM);
 		break;
 	case EXIT_REASON_EPT_VIOLATION:
-		khv_vmx_decode_ept(x, q);
+		khv_vmx_decode_ept(vcpu, q);
 		break;
 	case KHV_EXIT_REASON_GETSEC:
 	case EXIT_REASON_VMCALL:
@@ -1233,46 +1376,172 @@ static void khv_vmx_decode_exit(struct khv_vmx_vcpu *vmx, u32 reason)
 }
 
 /*
- * An event the exit interrupted (IDT-vectoring information) is delivered
- * again on the next entry, with its error code and, for software events,
- * the instruction length.
+ * Whether VM entry delivers an error code with an injected hardware
+ * exception (SDM vol. 3, "Checks on VM-Entry Control Fields"): never in
+ * real mode (unrestricted guest with CR0.PE = 0, where exceptions push
+ * none); otherwise exactly for the vectors that have one, unless the CPU
+ * takes any combination (IA32_VMX_BASIC bit 56).
  */
-static void khv_vmx_save_event(struct khv_vmx_vcpu *vmx)
+static bool khv_vmx_deliver_err(const struct khv_event *e)
 {
-	u32 idt = khv_vmcs_read32(IDT_VECTORING_INFO_FIELD);
-	u32 type = idt & INTR_INFO_INTR_TYPE_MASK;
-
-	vmx->event_info = 0;
-	if (!(idt & VECTORING_INFO_VALID_MASK))
-		return;
-	vmx->event_info = idt & (VECTORING_INFO_VECTOR_MASK | VECTORING_INFO_TYPE_MASK |
-				 VECTORING_INFO_DELIVER_CODE_MASK | VECTORING_INFO_VALID_MASK);
-	if (idt & VECTORING_INFO_DELIVER_CODE_MASK)
-		vmx->event_err = khv_vmcs_read32(IDT_VECTORING_ERROR_CODE);
-	vmx->event_len = 0;
-	if (type == INTR_TYPE_SOFT_INTR || type == INTR_TYPE_PRIV_SW_EXCEPTION ||
-	    type == INTR_TYPE_SOFT_EXCEPTION)
-		vmx->event_len = khv_vmcs_read32(VM_EXIT_INSTRUCTION_LEN);
+	if (!(khv_vmcs_readl(GUEST_CR0) & X86_CR0_PE))
+		return false;
+	if (khv_vmx.basic & KHV_VMX_BASIC_ANY_ERRCODE)
+		return e->has_err;
+	switch (e->vector) {
+	case DF_VECTOR: case TS_VECTOR: case NP_VECTOR: case SS_VECTOR:
+	case GP_VECTOR: case PF_VECTOR: case AC_VECTOR:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /*
- * The pending event goes into the VM-entry interruption information. In
- * real mode (unrestricted guest, CR0.PE = 0) exceptions push no error
- * code, and VM entry refuses one (SDM vol. 3, "Checks on VM-Entry Control
- * Fields").
+ * Under STI or MOV SS blocking, VM entry wants a single-step trap pending
+ * (BS) exactly when RFLAGS.TF = 1 and DEBUGCTL.BTF = 0 (SDM vol. 3, "Checks
+ * on Guest Non-Register State"). The CPU leaves it so at an exit; it may
+ * not be so once user space or the shared code changed RFLAGS or the
+ * shadow.
  */
-static void khv_vmx_inject_event(struct khv_vmx_vcpu *vmx)
+static void khv_vmx_fix_pending_bs(u64 rflags)
 {
-	u32 info = vmx->event_info;
+	unsigned long pend = khv_vmcs_readl(GUEST_PENDING_DBG_EXCEPTIONS);
+	bool bs = (rflags & X86_EFLAGS_TF) &&
+		  !(khv_vmcs_read64(GUEST_IA32_DEBUGCTL) & DEBUGCTLMSR_BTF);
 
-	if ((info & INTR_INFO_DELIVER_CODE_MASK) &&
-	    !(khv_vmcs_readl(GUEST_CR0) & X86_CR0_PE))
-		info &= ~INTR_INFO_DELIVER_CODE_MASK;
-	khv_vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
-	if (info & INTR_INFO_DELIVER_CODE_MASK)
-		khv_vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE, vmx->event_err);
-	if (info)
-		khv_vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, vmx->event_len);
+	if (!!(pend & KHV_PENDING_DBG_BS) != bs)
+		khv_vmcs_writel(GUEST_PENDING_DBG_EXCEPTIONS,
+				pend ^ KHV_PENDING_DBG_BS);
+}
+
+/*
+ * Before entry: the event the shared code chose (VM-entry interruption
+ * information), the guest's interruptibility state, the windows it waits
+ * for. A state VM entry would refuse (SDM vol. 3, "Checks on Guest
+ * Non-Register State") is made into the one the hardware would have been
+ * in, as stock kvm-intel does: MOV SS blocking wins over STI blocking, STI
+ * blocking needs RFLAGS.IF = 1, an external interrupt or NMI is injected
+ * outside any shadow, and an injected NMI is not blocked by NMI (its
+ * delivery blocks NMIs again).
+ */
+static void khv_vmx_load_events(struct khv_vmx_vcpu *vmx)
+{
+	struct khv_vcpu_arch *a = &vmx->vcpu.arch;
+	const struct khv_event *e = &a->inject;
+	u32 info = 0, intr = 0, proc = khv_vmx.proc;
+	bool soft = false;
+
+	if (a->int_shadow & KVM_X86_SHADOW_INT_MOV_SS)
+		intr = GUEST_INTR_STATE_MOV_SS;
+	else if ((a->int_shadow & KVM_X86_SHADOW_INT_STI) &&
+		 (a->rflags & X86_EFLAGS_IF))
+		intr = GUEST_INTR_STATE_STI;
+	if (a->nmi_masked)
+		intr |= GUEST_INTR_STATE_NMI;
+
+	switch (e->type) {
+	case KHV_EV_NONE:
+		break;
+	case KHV_EV_EXTINT:
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_EXT_INTR | e->vector;
+		intr &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS);
+		break;
+	case KHV_EV_NMI:
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_NMI_INTR | NMI_VECTOR;
+		intr &= ~(GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS |
+			  GUEST_INTR_STATE_NMI);
+		break;
+	case KHV_EV_EXCEPTION:
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_HARD_EXCEPTION | e->vector;
+		if (khv_vmx_deliver_err(e))
+			info |= INTR_INFO_DELIVER_CODE_MASK;
+		break;
+	case KHV_EV_SOFT_INT:
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_SOFT_INTR | e->vector;
+		soft = true;
+		break;
+	case KHV_EV_SOFT_EXCEPTION:
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_SOFT_EXCEPTION | e->vector;
+		soft = true;
+		break;
+	case KHV_EV_PRIV_SOFT_EXCEPTION:
+		info = INTR_INFO_VALID_MASK | INTR_TYPE_PRIV_SW_EXCEPTION | e->vector;
+		soft = true;
+		break;
+	default:
+		WARN_ON_ONCE(1);
+		break;
+	}
+	/* VM exits clear the field's valid bit: written only to inject. */
+	if (info) {
+		khv_vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, info);
+		if (info & INTR_INFO_DELIVER_CODE_MASK)
+			khv_vmcs_write32(VM_ENTRY_EXCEPTION_ERROR_CODE,
+					 e->has_err ? e->err : 0);
+		if (soft)
+			khv_vmcs_write32(VM_ENTRY_INSTRUCTION_LEN, e->insn_len);
+	}
+
+	if (intr != vmx->intr_state) {
+		khv_vmcs_write32(GUEST_INTERRUPTIBILITY_INFO, intr);
+		vmx->intr_state = intr;
+	}
+	if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
+		khv_vmx_fix_pending_bs(a->rflags);
+
+	if (a->irq_window)
+		proc |= CPU_BASED_INTR_WINDOW_EXITING;
+	if (a->nmi_window)
+		proc |= CPU_BASED_NMI_WINDOW_EXITING;
+	if (proc != vmx->proc) {
+		khv_vmcs_write32(CPU_BASED_VM_EXEC_CONTROL, proc);
+		vmx->proc = proc;
+	}
+}
+
+/* After an exit: the guest's interruptibility state, as the CPU saved it. */
+static void khv_vmx_store_events(struct khv_vmx_vcpu *vmx)
+{
+	struct khv_vcpu_arch *a = &vmx->vcpu.arch;
+	u32 intr = khv_vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
+
+	vmx->intr_state = intr;
+	a->int_shadow = (intr & GUEST_INTR_STATE_STI ? KVM_X86_SHADOW_INT_STI : 0) |
+			(intr & GUEST_INTR_STATE_MOV_SS ? KVM_X86_SHADOW_INT_MOV_SS : 0);
+	a->nmi_masked = intr & GUEST_INTR_STATE_NMI;
+}
+
+/*
+ * The guest's breakpoints, while its DR7 arms one (bits 7:0): its DR0-3 and
+ * DR6 go into the hardware (VM entry loads DR7 from GUEST_DR7; a hit sets
+ * DR6's status bits). Interrupts are off until khv_vmx_put_guest_dr(). The
+ * host's DR7 goes off first, so that none of its breakpoints fires on a
+ * guest address meanwhile.
+ */
+static void khv_vmx_load_guest_dr(const struct khv_vcpu_arch *a)
+{
+	if (hw_breakpoint_active())
+		set_debugreg(0UL, 7);
+	set_debugreg(a->db[0], 0);
+	set_debugreg(a->db[1], 1);
+	set_debugreg(a->db[2], 2);
+	set_debugreg(a->db[3], 3);
+	/* Bits 63:32 are reserved: a MOV with one set would #GP. */
+	set_debugreg((u32)a->dr6, 6);
+}
+
+/* After the exit (DR7 is 0x400): the guest's DR6 back, the host's state. */
+static void khv_vmx_put_guest_dr(struct khv_vcpu_arch *a)
+{
+	unsigned long dr6;
+
+	get_debugreg(dr6, 6);
+	a->dr6 = dr6;
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	else
+		set_debugreg(DR6_RESERVED, 6);
 }
 
 static void khv_vmx_flush_tlb(struct khv_vmx_vcpu *vmx)
@@ -1299,6 +1568,11 @@ static void khv_vmx_prepare_host(struct khv_vmx_vcpu *vmx)
 	}
 }
 
+/*
+ * The guest did not run: the event meant for it was not delivered (the
+ * shared code keeps it, as if interrupted), and the VM-entry interruption
+ * information must not inject it behind the shared code's back later.
+ */
 static void khv_vmx_entry_failed(struct khv_vmx_vcpu *vmx, u64 hw_reason,
 				 bool vmfail)
 {
@@ -1307,26 +1581,30 @@ static void khv_vmx_entry_failed(struct khv_vmx_vcpu *vmx, u64 hw_reason,
 	memset(x, 0, sizeof(*x));
 	x->reason = KHV_EXIT_FAIL_ENTRY;
 	x->hw_reason = hw_reason;
+	x->idt = vmx->vcpu.arch.inject;
 	if (vmfail) {
 		pr_err_once("VMLAUNCH/VMRESUME failed: VM-instruction error %llu\n",
 			    hw_reason);
-		return;
+	} else {
+		pr_info_ratelimited("vCPU %u: VM entry failed: exit reason %llu, qualification 0x%lx\n",
+				    vmx->vcpu.vcpu_id, hw_reason,
+				    khv_vmcs_readl(EXIT_QUALIFICATION));
+		/*
+		 * Whether the failed entry changed the launch state or not, a
+		 * VMCLEAR makes it known: the next entry is a VMLAUNCH.
+		 */
+		khv_vmclear(vmx->vmcs_pa);
+		khv_vmptrld(vmx->vmcs_pa);
+		vmx->launched = false;
 	}
-	pr_info_ratelimited("vCPU %u: VM entry failed: exit reason %llu, qualification 0x%lx\n",
-			    vmx->vcpu.vcpu_id, hw_reason,
-			    khv_vmcs_readl(EXIT_QUALIFICATION));
-	/*
-	 * Whether the failed entry changed the launch state or not, a VMCLEAR
-	 * makes it known: the next entry is a VMLAUNCH.
-	 */
-	khv_vmclear(vmx->vmcs_pa);
-	khv_vmptrld(vmx->vmcs_pa);
-	vmx->launched = false;
+	khv_vmcs_write32(VM_ENTRY_INTR_INFO_FIELD, 0);
 }
 
 static void khv_vmx_run(struct khv_vcpu *vcpu)
 {
 	struct khv_vmx_vcpu *vmx = to_vmx(vcpu);
+	struct khv_vcpu_arch *a = &vcpu->arch;
+	bool guest_dr = a->dr7 & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK);
 	unsigned long debugctl;
 	u32 reason;
 	int fail;
@@ -1339,29 +1617,28 @@ static void khv_vmx_run(struct khv_vcpu *vcpu)
 		vmx->flush = false;
 	}
 
-	khv_vmcs_writel(GUEST_RIP, vcpu->arch.rip);
-	khv_vmcs_writel(GUEST_RSP, vcpu->arch.regs[KHV_RSP]);
-	khv_vmcs_writel(GUEST_RFLAGS, vcpu->arch.rflags);
-	if (vcpu->arch.rip != vmx->exit_rip) {
-		/* The instruction was skipped: its interrupt shadow is over. */
-		u32 intr = khv_vmcs_read32(GUEST_INTERRUPTIBILITY_INFO);
-
-		if (intr & (GUEST_INTR_STATE_STI | GUEST_INTR_STATE_MOV_SS))
-			khv_vmcs_write32(GUEST_INTERRUPTIBILITY_INFO,
-					 intr & ~(GUEST_INTR_STATE_STI |
-						  GUEST_INTR_STATE_MOV_SS));
+	khv_vmcs_writel(GUEST_RIP, a->rip);
+	khv_vmcs_writel(GUEST_RSP, a->regs[KHV_RSP]);
+	khv_vmcs_writel(GUEST_RFLAGS, a->rflags);
+	khv_vmx_load_events(vmx);
+	if (a->dr7 != vmx->dr7) {
+		khv_vmcs_writel(GUEST_DR7, a->dr7);
+		vmx->dr7 = a->dr7;
 	}
-	khv_vmx_inject_event(vmx);
 	if (native_read_cr2() != vmx->cr2)
 		native_write_cr2(vmx->cr2);
 
 	/* VM exit clears IA32_DEBUGCTL and sets DR7 to 0x400. */
 	debugctl = get_debugctlmsr();
-	fail = khv_vmx_vmenter(vcpu->arch.regs, vmx->launched);
+	if (unlikely(guest_dr))
+		khv_vmx_load_guest_dr(a);
+	fail = khv_vmx_vmenter(a->regs, vmx->launched);
+	if (unlikely(guest_dr))
+		khv_vmx_put_guest_dr(a);
+	else if (hw_breakpoint_active())
+		set_debugreg(__this_cpu_read(cpu_dr7), 7);
 	if (debugctl)
 		update_debugctlmsr(debugctl);
-	if (hw_breakpoint_active())
-		set_debugreg(__this_cpu_read(cpu_dr7), 7);
 
 	if (unlikely(fail)) {
 		khv_vmx_entry_failed(vmx, khv_vmcs_read32(VM_INSTRUCTION_ERROR), true);
@@ -1377,11 +1654,12 @@ static void khv_vmx_run(struct khv_vcpu *vcpu)
 		return;
 	}
 
-	vcpu->arch.rip = khv_vmcs_readl(GUEST_RIP);
-	vcpu->arch.regs[KHV_RSP] = khv_vmcs_readl(GUEST_RSP);
-	vcpu->arch.rflags = khv_vmcs_readl(GUEST_RFLAGS);
-	vmx->exit_rip = vcpu->arch.rip;
-	khv_vmx_save_event(vmx);
+	a->rip = khv_vmcs_readl(GUEST_RIP);
+	a->regs[KHV_RSP] = khv_vmcs_readl(GUEST_RSP);
+	a->rflags = khv_vmcs_readl(GUEST_RFLAGS);
+	/* The guest cannot MOV to DR7, but #DB delivery clears its GD bit. */
+	a->dr7 = vmx->dr7 = khv_vmcs_readl(GUEST_DR7);
+	khv_vmx_store_events(vmx);
 	khv_vmx_decode_exit(vmx, reason);
 }
 
@@ -1445,17 +1723,32 @@ static void khv_vmx_get_sregs(struct khv_vcpu *vcpu, struct kvm_sregs *s)
 	s->cr2 = vmx->cr2;
 	s->cr3 = khv_vmcs_readl(GUEST_CR3);
 	s->cr4 = khv_vmx_read_cr4();
-	s->cr8 = vmx->cr8;
+	s->cr8 = vcpu->arch.cr8;
 	s->efer = khv_vmcs_read64(GUEST_IA32_EFER);
-	s->apic_base = APIC_DEFAULT_PHYS_BASE | MSR_IA32_APICBASE_ENABLE |
-		       (vcpu->vcpu_id == 0 ? MSR_IA32_APICBASE_BSP : 0);
+	s->apic_base = vcpu->arch.msr.apic_base;
 	memset(s->interrupt_bitmap, 0, sizeof(s->interrupt_bitmap));
 }
 
+/*
+ * CR8, the APIC base and the interrupt bitmap are the shared code's. With
+ * PAE paging, the PDPTEs are loaded from guest memory where a MOV to a
+ * control register would have loaded them: when CR3 or a bit that decides
+ * paging changed (not when the shared code only writes CR2 back, say).
+ */
 static void khv_vmx_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 {
 	struct khv_vmx_vcpu *vmx = to_vmx(vcpu);
+	unsigned long cr0 = khv_vmx_read_cr0(), cr3 = khv_vmcs_readl(GUEST_CR3);
+	unsigned long cr4 = khv_vmx_read_cr4();
+	u64 efer = khv_vmcs_read64(GUEST_IA32_EFER);
+	bool translation_changed, load_pdptes;
 
+	translation_changed = cr0 != s->cr0 || cr3 != s->cr3 ||
+			      cr4 != s->cr4 || efer != s->efer;
+	load_pdptes = khv_vmx_pae_paging(s->cr0, s->cr4, s->efer) &&
+		      (cr3 != s->cr3 || ((cr0 ^ s->cr0) & KHV_PDPTE_CR0) ||
+		       ((cr4 ^ s->cr4) & KHV_PDPTE_CR4) ||
+		       !khv_vmx_pae_paging(cr0, cr4, efer));
 	khv_vmx_set_seg(KHV_SEG_CS, &s->cs);
 	khv_vmx_set_seg(KHV_SEG_DS, &s->ds);
 	khv_vmx_set_seg(KHV_SEG_ES, &s->es);
@@ -1472,13 +1765,17 @@ static void khv_vmx_set_sregs(struct khv_vcpu *vcpu, const struct kvm_sregs *s)
 	vmx->cr2 = s->cr2;
 	khv_vmcs_writel(GUEST_CR3, s->cr3);
 	khv_vmx_write_cr4(s->cr4);
-	vmx->cr8 = s->cr8 & 0xf;
 	khv_vmx_write_efer(s->efer);
+	/* The guest's TLB may belong to another translation now. */
+	if (translation_changed)
+		vmx->flush = true;
 	/*
-	 * Not yet: PAE paging outside long mode needs the PDPTEs read from
-	 * guest memory at CR3 into GUEST_PDPTR0-3 (the core has no helper
-	 * for backends to read guest memory yet).
+	 * A table outside RAM or with a reserved bit set in a present entry
+	 * keeps the PDPTEs there were, as KVM does: VM entry would refuse
+	 * the entry outright, the guest would only #GP on its own MOV.
 	 */
+	if (load_pdptes)
+		khv_vmx_load_pdptrs(vcpu, s->cr3);
 }
 
 /* ------------------------------------------------------------------------
@@ -1533,6 +1830,12 @@ static int khv_vmx_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data)
 	case MSR_KERNEL_GS_BASE:
 		*data = khv_vmx_get_kernel_gs_base(vmx);
 		return 0;
+	case MSR_FS_BASE:
+		*data = khv_vmcs_readl(GUEST_FS_BASE);
+		return 0;
+	case MSR_GS_BASE:
+		*data = khv_vmcs_readl(GUEST_GS_BASE);
+		return 0;
 	case MSR_IA32_SYSENTER_CS:
 		*data = khv_vmcs_read32(GUEST_SYSENTER_CS);
 		return 0;
@@ -1551,6 +1854,14 @@ static int khv_vmx_get_msr(struct khv_vcpu *vcpu, u32 index, u64 *data)
 	default:
 		return 1;
 	}
+}
+
+/* Canonical for the CPU's linear addresses (48 bits, or 57 with LA57). */
+static bool khv_vmx_canonical(u64 v)
+{
+	unsigned int bits = boot_cpu_has(X86_FEATURE_LA57) ? 57 : 48;
+
+	return (u64)((s64)(v << (64 - bits)) >> (64 - bits)) == v;
 }
 
 static int khv_vmx_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
@@ -1589,6 +1900,16 @@ static int khv_vmx_set_msr(struct khv_vcpu *vcpu, u32 index, u64 data)
 			khv_vmcs_writel(GUEST_SYSENTER_ESP, data);
 		else
 			khv_vmcs_writel(GUEST_SYSENTER_EIP, data);
+		return 0;
+	case MSR_FS_BASE:
+	case MSR_GS_BASE:
+		/* VM entry refuses a non-canonical base. */
+		if (!khv_vmx_canonical(data))
+			return -EINVAL;
+		if (index == MSR_FS_BASE)
+			khv_vmcs_writel(GUEST_FS_BASE, data);
+		else
+			khv_vmcs_writel(GUEST_GS_BASE, data);
 		return 0;
 	case MSR_SYSCALL_MASK:
 		/* Bits 63:32 are reserved. */
@@ -1677,7 +1998,7 @@ static const struct khv_vendor_ops khv_vmx_ops = {
 	.run			= khv_vmx_run,
 	.get_sregs		= khv_vmx_get_sregs,
 	.set_sregs		= khv_vmx_set_sregs,
-	.queue_exception	= khv_vmx_queue_exception,
+	.handle_exit		= khv_vmx_handle_exit,
 	.get_msr		= khv_vmx_get_msr,
 	.set_msr		= khv_vmx_set_msr,
 	.s2_format		= &khv_vmx_ept_format,
