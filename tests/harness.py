@@ -24,6 +24,7 @@ Verdicts:
 """
 import fnmatch
 import json
+import os
 import re
 import sys
 
@@ -225,8 +226,13 @@ def main(argv):
     if len(argv) >= 2 and argv[1] == "summary":
         res = []
         for path in argv[2:]:
-            with open(path) as f:
-                res += json.load(f)
+            try:
+                with open(path) as f:
+                    res += json.load(f)
+            except (OSError, ValueError) as e:
+                res.append({"lane": os.path.basename(path), "item": "results",
+                            "kvm": "-", "khv": "-", "verdict": "FAIL",
+                            "detail": f"no results: {e}"})
         fails = [r for r in res if r["verdict"] not in ("PASS", "SKIP")]
         if fails:
             print("Failures:")

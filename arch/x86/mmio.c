@@ -67,6 +67,20 @@ static int khv_emul_mem(struct khv_emul_ctxt *c, u64 la, void *buf,
 
 	if (s->ss.dpl == 3)
 		access |= KHV_ACC_USER;
+	/*
+	 * Re-executing an instruction whose MMIO read user space completed:
+	 * the read gets user space's data even if a memslot now covers the
+	 * address (the VMM changed its memory map meanwhile), as in KVM.
+	 */
+	if (vcpu->arch.mmio.read_done && !write && !(access & KHV_ACC_FETCH) &&
+	    offset_in_page(la) + len <= PAGE_SIZE) {
+		if (!(s->cr0 & X86_CR0_PG))
+			gpa = (u32)la;
+		else if (khv_translate(vcpu, s, la, access, &gpa, &err))
+			gpa = ~0ULL;
+		if (gpa == vcpu->arch.mmio.gpa && len == vcpu->arch.mmio.len)
+			return khv_mmio_access(vcpu, gpa, buf, len, false);
+	}
 	r = khv_linear_rw(vcpu, s, la, buf, len, access, &err, &fault_la);
 	if (!r)
 		return KHV_EMUL_OK;

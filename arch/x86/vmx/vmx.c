@@ -68,6 +68,7 @@
 
 #include <khv/khv.h>
 #include <khv/vendor.h>
+#include <khv/version.h>
 
 #include "vmcs.h"
 
@@ -2043,3 +2044,4 @@ module_exit(khv_vmx_exit);
 MODULE_DESCRIPTION("khv: Intel VT-x (VMX + EPT) backend");
 MODULE_AUTHOR("khv developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(KHV_VERSION);
