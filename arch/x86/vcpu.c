@@ -12,6 +12,7 @@
 #include <linux/percpu.h>
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
+#include <asm/mce.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
 #include <asm/nospec-branch.h>
@@ -137,6 +138,27 @@ static void khv_vcpu_reset_regs(struct khv_vcpu *vcpu)
 
 /* For the backends (events.c is also built into a KUnit module). */
 EXPORT_SYMBOL_GPL(khv_queue_exception);
+
+/**
+ * khv_host_machine_check - hand a machine check the guest took to the host
+ *
+ * A #MC while the guest ran (or during VM entry) was intercepted, so the
+ * host's handler did not see it: run it now, as for one in user mode (it
+ * may kill the VMM for an unrecoverable memory error, never the host for
+ * the guest's sake). Called by the backends right after the exit.
+ */
+void khv_host_machine_check(void)
+{
+#ifdef CONFIG_X86_MCE
+	struct pt_regs regs = {
+		.cs = 3,
+		.flags = X86_EFLAGS_IF,
+	};
+
+	do_machine_check(&regs);
+#endif
+}
+EXPORT_SYMBOL_GPL(khv_host_machine_check);
 
 /* The host's XCR0, switched with the guest's around each entry. */
 static u64 khv_host_xcr0;

@@ -280,6 +280,7 @@ struct khv_vm_arch {
 /* arch/x86/events.c */
 void khv_queue_exception(struct khv_vcpu *vcpu, u8 vector, bool has_err,
 			 u32 err);
+void khv_host_machine_check(void);
 void khv_events_before_entry(struct khv_vcpu *vcpu);
 void khv_events_after_exit(struct khv_vcpu *vcpu);
 bool khv_irq_window_open(struct khv_vcpu *vcpu);

@@ -32,7 +32,6 @@
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/irq_vectors.h>
-#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/nospec-branch.h>
 #include <asm/processor.h>
@@ -317,7 +316,7 @@ static void khv_svm_reset_vmcb(struct khv_svm_vcpu *svm)
 
 	/*
 	 * Always intercepted. Machine checks are the host's
-	 * (khv_svm_machine_check()). INT1/ICEBP becomes a #DB khv queues past
+	 * (khv_host_machine_check()). INT1/ICEBP becomes a #DB khv queues past
 	 * the instruction (khv_svm_decode_exit()): were the CPU to deliver it
 	 * and an exit interrupt that, EXITINTINFO could not tell it from a
 	 * hardware #DB, nor say where it returns to. IRET, VINTR and #DB come
@@ -843,24 +842,6 @@ static unsigned int khv_svm_insn_len(u64 exit_code)
 }
 
 /*
- * A machine check while the guest ran: intercepted, so the host's handler
- * did not see it; run it now, as for one in user mode (it may kill the
- * VMM for an unrecoverable memory error, never the host for the guest's
- * sake).
- */
-static void khv_svm_machine_check(void)
-{
-#ifdef CONFIG_X86_MCE
-	struct pt_regs regs = {
-		.cs = 3,
-		.flags = X86_EFLAGS_IF,
-	};
-
-	do_machine_check(&regs);
-#endif
-}
-
-/*
  * Classify the exit (vcpu->arch.exit). Returns true for intercepts of an
  * instruction that completes or faults from here on (by the shared code or
  * here), which ends any interrupt shadow it was in.
@@ -975,7 +956,7 @@ static bool khv_svm_decode_exit(struct khv_svm_vcpu *svm, bool *stepped)
 		x->reason = khv_svm_db_exit(svm, stepped);
 		return false;
 	case SVM_EXIT_EXCP_BASE + MC_VECTOR:
-		khv_svm_machine_check();
+		khv_host_machine_check();
 		x->reason = KHV_EXIT_NONE;
 		return false;
 	case SVM_EXIT_ERR:

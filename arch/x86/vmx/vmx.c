@@ -56,7 +56,6 @@
 #include <asm/cpufeature.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
-#include <asm/mce.h>
 #include <asm/msr.h>
 #include <asm/processor.h>
 #include <asm/reboot.h>
@@ -792,7 +791,7 @@ static void khv_vmx_init_vmcs(struct khv_vmx_vcpu *vmx)
 	khv_vmcs_write32(SECONDARY_VM_EXEC_CONTROL, khv_vmx.proc2);
 	khv_vmcs_write32(VM_EXIT_CONTROLS, khv_vmx.exit);
 	khv_vmcs_write32(VM_ENTRY_CONTROLS, khv_vmx.entry);
-	/* Machine checks are the host's (khv_vmx_machine_check()). */
+	/* Machine checks are the host's (khv_host_machine_check()). */
 	khv_vmcs_write32(EXCEPTION_BITMAP, BIT(MC_VECTOR));
 	khv_vmcs_write32(PAGE_FAULT_ERROR_CODE_MASK, 0);
 	khv_vmcs_write32(PAGE_FAULT_ERROR_CODE_MATCH, 0);
@@ -1205,23 +1204,6 @@ static void khv_vmx_decode_ept(struct khv_vcpu *vcpu, u64 q)
 	khv_vmx_nmi_iret(vcpu, q);
 }
 
-/*
- * A machine check while the guest ran, or during VM entry: the host's
- * handler deals with it as with one in user mode (it may kill the VMM for
- * an unrecoverable memory error, never the host for the guest's sake).
- */
-static void khv_vmx_machine_check(void)
-{
-#ifdef CONFIG_X86_MCE
-	struct pt_regs regs = {
-		.cs = 3,
-		.flags = X86_EFLAGS_IF,
-	};
-
-	do_machine_check(&regs);
-#endif
-}
-
 /* VMX interruption types (bits 10:8) as the shared code names them. */
 static const u8 khv_vmx_ev_type[8] = {
 	[INTR_TYPE_EXT_INTR >> 8]		= KHV_EV_EXTINT,
@@ -1286,7 +1268,7 @@ static void khv_vmx_decode_exit(struct khv_vmx_vcpu *vmx, u32 reason)
 		} else if ((intr & INTR_INFO_VALID_MASK) &&
 			   (intr & INTR_INFO_INTR_TYPE_MASK) == INTR_TYPE_HARD_EXCEPTION &&
 			   (intr & INTR_INFO_VECTOR_MASK) == MC_VECTOR) {
-			khv_vmx_machine_check();
+			khv_host_machine_check();
 			khv_vmx_nmi_iret(vcpu, intr);
 			x->reason = KHV_EXIT_NONE;
 		} else {
@@ -1650,7 +1632,7 @@ static void khv_vmx_run(struct khv_vcpu *vcpu)
 	reason = khv_vmcs_read32(VM_EXIT_REASON);
 	if (unlikely(reason & KHV_EXIT_FAILED_ENTRY)) {
 		if (KHV_EXIT_BASIC(reason) == EXIT_REASON_MCE_DURING_VMENTRY)
-			khv_vmx_machine_check();
+			khv_host_machine_check();
 		khv_vmx_entry_failed(vmx, KHV_EXIT_BASIC(reason), false);
 		return;
 	}
